@@ -1,0 +1,175 @@
+// Package store defines integrationd's persistence: integrations, their
+// versions and executions. Implementations live in sub-packages (sqlite,
+// later postgres) and all pass the conformance suite in storetest.
+//
+// The store knows nothing of the integration model: version content and
+// execution payloads are opaque JSON documents owned by the service layer.
+package store
+
+import (
+	"context"
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Callers compare with errors.Is; the API layer alone maps
+// them to google.rpc codes.
+var (
+	ErrNotFound           = errors.New("not found")
+	ErrAlreadyExists      = errors.New("already exists")
+	ErrFailedPrecondition = errors.New("failed precondition")
+)
+
+// Version states as Google names them.
+const (
+	StateDraft    = "DRAFT"
+	StateActive   = "ACTIVE"
+	StateArchived = "ARCHIVED"
+	StateSnapshot = "SNAPSHOT"
+)
+
+// IntegrationKey names one integration: projects/{Project}/locations/{Location}/integrations/{Name}.
+type IntegrationKey struct {
+	Project, Location, Name string
+}
+
+// Integration is the parent of versions. It exists from the first version's
+// creation until it is deleted.
+type Integration struct {
+	Key         IntegrationKey
+	Description string
+	// ActiveVersion is the ID of the published version, "" when none is.
+	ActiveVersion string
+	CreateTime    time.Time
+	UpdateTime    time.Time
+}
+
+// Version is one integration version. Content is the version JSON as the
+// service encoded it (without output-only fields, which the service derives
+// from the columns below).
+type Version struct {
+	Key            IntegrationKey
+	ID             string // UUID, the last segment of the resource name
+	SnapshotNumber int64  // assigned by CreateVersion: 1 + the highest ever used in the integration
+	State          string // StateDraft, StateActive, StateArchived, StateSnapshot
+	UserLabel      string
+	Description    string
+	Content        []byte // JSON
+	// ConfigParameters is the JSON object of config variable values bound at
+	// publish (name -> ValueType JSON), nil when never published.
+	ConfigParameters []byte
+	CreateTime       time.Time
+	UpdateTime       time.Time
+}
+
+// VersionQuery selects versions of one integration.
+type VersionQuery struct {
+	Key IntegrationKey
+	// States, if non-empty, keeps versions whose State is one of these.
+	States []string
+	// UserLabel, if non-nil, keeps versions with exactly this label.
+	UserLabel *string
+	// SnapshotNumber, if non-nil, keeps the version with this number.
+	SnapshotNumber *int64
+	// OrderBy is "snapshot_number" (default, descending) or "create_time" (descending).
+	OrderBy string
+	// Offset and Limit page the result; Limit <= 0 means no limit.
+	Offset, Limit int
+}
+
+// IntegrationQuery selects integrations of one project and location.
+type IntegrationQuery struct {
+	Project, Location string
+	// NameEquals, if set, keeps the integration with exactly this name.
+	NameEquals string
+	// NameContains, if set, keeps integrations whose name contains it.
+	NameContains string
+	// After is the keyset cursor: the name of the last integration already returned.
+	After string
+	Limit int
+}
+
+// Execution is one run of an integration (one trigger of one version).
+// Request, Response and Details are JSON documents owned by the service.
+type Execution struct {
+	Key       IntegrationKey
+	ID        string // UUID, the last segment of the resource name
+	VersionID string
+	TriggerID string
+	// RequestID is the :execute requestId ("" when none). A non-empty
+	// RequestID is unique within an integration.
+	RequestID       string
+	State           string // PENDING, PROCESSING, SUCCEEDED, FAILED, CANCELLED, RETRY_ON_HOLD, SUSPENDED
+	ExecutionMethod string // POST, POST_TO_QUEUE, SCHEDULE
+	// Params are the request parameter values flattened to text, used by
+	// the parameter filters of ListExecutions: key -> value text.
+	Params     map[string]string
+	Request    []byte // JSON
+	Response   []byte // JSON
+	Details    []byte // JSON
+	CreateTime time.Time
+	UpdateTime time.Time
+}
+
+// ExecutionQuery selects executions. Results are newest first: CreateTime
+// descending, then ID descending.
+type ExecutionQuery struct {
+	// Key.Name "-" selects executions of every integration in the project and location.
+	Key         IntegrationKey
+	ExecutionID string
+	TriggerID   string
+	States      []string
+	// CreatedAfter / CreatedBefore bound CreateTime (exclusive); zero means unbounded.
+	CreatedAfter, CreatedBefore time.Time
+	// ParamKey / ParamValue keep executions that have a request parameter
+	// with this key (when set) and/or with this value text (when set).
+	ParamKey, ParamValue string
+	// After is an opaque keyset cursor returned as Next by the previous page.
+	After string
+	Limit int
+}
+
+// Store is implemented by every backend. Every method is safe for
+// concurrent use.
+type Store interface {
+	// CreateVersion creates the integration if it does not exist, assigns
+	// v.SnapshotNumber, and stores v. v.ID must be set by the caller.
+	CreateVersion(ctx context.Context, v *Version) error
+	GetVersion(ctx context.Context, key IntegrationKey, id string) (*Version, error)
+	// ListVersions returns the page and the total number of matches.
+	ListVersions(ctx context.Context, q VersionQuery) ([]*Version, int, error)
+	// UpdateVersion replaces the mutable fields (State excepted) of an
+	// existing version: UserLabel, Description, Content.
+	UpdateVersion(ctx context.Context, v *Version) error
+	// DeleteVersion removes a version; ErrFailedPrecondition if it is the active one.
+	DeleteVersion(ctx context.Context, key IntegrationKey, id string) error
+	// PublishVersion makes id the integration's only ACTIVE version: the
+	// previously ACTIVE version, if any, becomes SNAPSHOT (Google: "tagged
+	// PREVIOUSLY_PUBLISHED"). config (may be nil) is stored as the version's
+	// ConfigParameters. ErrFailedPrecondition if id is ARCHIVED.
+	PublishVersion(ctx context.Context, key IntegrationKey, id string, config []byte) error
+	// UnpublishVersion turns the ACTIVE version id into SNAPSHOT;
+	// ErrFailedPrecondition if it is not active.
+	UnpublishVersion(ctx context.Context, key IntegrationKey, id string) error
+	// ActiveVersions returns the ACTIVE version of each integration; key.Name
+	// "-" means every integration of the project and location.
+	ActiveVersions(ctx context.Context, key IntegrationKey) ([]*Version, error)
+
+	GetIntegration(ctx context.Context, key IntegrationKey) (*Integration, error)
+	// ListIntegrations returns integrations ordered by name.
+	ListIntegrations(ctx context.Context, q IntegrationQuery) ([]*Integration, error)
+	// DeleteIntegration removes an integration with all its versions and executions.
+	DeleteIntegration(ctx context.Context, key IntegrationKey) error
+
+	// PutExecutions inserts or replaces executions (by Key and ID) in one
+	// transaction. ErrAlreadyExists if a new execution's non-empty RequestID
+	// is already used by another execution of the same integration.
+	PutExecutions(ctx context.Context, es []*Execution) error
+	GetExecution(ctx context.Context, key IntegrationKey, id string) (*Execution, error)
+	// FindExecutionByRequestID returns the execution of key with this requestId.
+	FindExecutionByRequestID(ctx context.Context, key IntegrationKey, requestID string) (*Execution, error)
+	// ListExecutions returns a page and the cursor of the next one ("" when none).
+	ListExecutions(ctx context.Context, q ExecutionQuery) (page []*Execution, next string, err error)
+
+	Close() error
+}
