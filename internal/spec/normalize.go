@@ -1,0 +1,120 @@
+package spec
+
+import (
+	"bytes"
+	"encoding/json"
+	"reflect"
+	"regexp"
+	"strings"
+	"sync"
+)
+
+// Unmarshal decodes proto3 JSON into v as a proto3 JSON parser does: field
+// names may be lowerCamelCase or snake_case, unknown fields are ignored, and
+// the lenient scalar types of this package accept their alternative
+// spellings. Keys of maps (parameter names, properties) are never renamed.
+func Unmarshal(data []byte, v any) error {
+	if !snakeKey.Match(data) {
+		return json.Unmarshal(data, v)
+	}
+	var tree any
+	dec := json.NewDecoder(bytes.NewReader(data))
+	dec.UseNumber()
+	if err := dec.Decode(&tree); err != nil {
+		return err
+	}
+	tree = camelize(tree, reflect.TypeOf(v))
+	norm, err := json.Marshal(tree)
+	if err != nil {
+		return err
+	}
+	return json.Unmarshal(norm, v)
+}
+
+// snakeKey finds an object key with an underscore between letters, the only
+// case in which the slower renaming pass is needed.
+var snakeKey = regexp.MustCompile(`"[a-z][a-zA-Z0-9]*_[a-zA-Z0-9_]*"\s*:`)
+
+// camelize renames snake_case keys of objects decoded for struct types to
+// the struct's JSON names, guided by t.
+func camelize(node any, t reflect.Type) any {
+	for t != nil && (t.Kind() == reflect.Pointer) {
+		t = t.Elem()
+	}
+	if t == nil {
+		return node
+	}
+	switch n := node.(type) {
+	case map[string]any:
+		switch t.Kind() {
+		case reflect.Struct:
+			fields := structFields(t)
+			out := make(map[string]any, len(n))
+			for k, val := range n {
+				name := k
+				if _, ok := fields[name]; !ok && strings.Contains(k, "_") {
+					name = lowerCamel(k)
+				}
+				if ft, ok := fields[name]; ok {
+					val = camelize(val, ft)
+				}
+				if _, dup := out[name]; dup && name != k {
+					continue // the lowerCamelCase spelling wins
+				}
+				out[name] = val
+			}
+			return out
+		case reflect.Map:
+			for k, val := range n {
+				n[k] = camelize(val, t.Elem())
+			}
+		}
+	case []any:
+		if t.Kind() == reflect.Slice || t.Kind() == reflect.Array {
+			for i, val := range n {
+				n[i] = camelize(val, t.Elem())
+			}
+		}
+	}
+	return node
+}
+
+var fieldCache sync.Map // reflect.Type -> map[string]reflect.Type
+
+func structFields(t reflect.Type) map[string]reflect.Type {
+	if m, ok := fieldCache.Load(t); ok {
+		return m.(map[string]reflect.Type)
+	}
+	m := make(map[string]reflect.Type, t.NumField())
+	for i := 0; i < t.NumField(); i++ {
+		f := t.Field(i)
+		name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		m[name] = f.Type
+	}
+	fieldCache.Store(t, m)
+	return m
+}
+
+// lowerCamel turns "trigger_id" into "triggerId".
+func lowerCamel(s string) string {
+	var b strings.Builder
+	up := false
+	for i, r := range s {
+		switch {
+		case r == '_' && i > 0:
+			up = true
+		case up:
+			b.WriteString(strings.ToUpper(string(r)))
+			up = false
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
