@@ -118,3 +118,47 @@ func lowerCamel(s string) string {
 	}
 	return b.String()
 }
+
+// VersionType is the reflect type of IntegrationVersion, the root for
+// ResolveKey when normalizing a version document.
+var VersionType = reflect.TypeOf(IntegrationVersion{})
+
+// ResolveKey maps a JSON key of an object decoded for type t to the
+// lowerCamelCase name the model uses (snake_case keys are renamed) and
+// returns the type of that field. For map types the key is kept and the
+// element type returned. ok is false when t has no such field.
+func ResolveKey(t reflect.Type, key string) (name string, ft reflect.Type, ok bool) {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t == nil {
+		return key, nil, false
+	}
+	switch t.Kind() {
+	case reflect.Map:
+		return key, t.Elem(), true
+	case reflect.Struct:
+		fields := structFields(t)
+		if ft, ok := fields[key]; ok {
+			return key, ft, true
+		}
+		if strings.Contains(key, "_") {
+			c := lowerCamel(key)
+			if ft, ok := fields[c]; ok {
+				return c, ft, true
+			}
+		}
+	}
+	return key, nil, false
+}
+
+// ElemType returns the element type of slice and array types, nil otherwise.
+func ElemType(t reflect.Type) reflect.Type {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t != nil && (t.Kind() == reflect.Slice || t.Kind() == reflect.Array) {
+		return t.Elem()
+	}
+	return nil
+}

@@ -1,0 +1,204 @@
+// Command integrationd is a self-hosted engine for Google Cloud Application
+// Integration's integrations, serving the integrations.googleapis.com/v1
+// REST API.
+//
+//	integrationd serve [--addr 127.0.0.1:8080] [--db ./integrationd.db] [--auth-config FILE]
+//	integrationd validate FILE...
+//	integrationd version
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strings"
+	"syscall"
+	"time"
+
+	"github.com/integrationd/integrationd/internal/api"
+	"github.com/integrationd/integrationd/internal/auth"
+	"github.com/integrationd/integrationd/internal/engine"
+	"github.com/integrationd/integrationd/internal/service"
+	"github.com/integrationd/integrationd/internal/spec"
+	"github.com/integrationd/integrationd/internal/store/sqlite"
+	"github.com/integrationd/integrationd/internal/tasks"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	if err := run(context.Background(), os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "integrationd:", err)
+		os.Exit(1)
+	}
+}
+
+const usage = `integrationd: a self-hosted engine for Application Integration integrations.
+
+Usage:
+  integrationd serve [flags]     serve the integrations.googleapis.com/v1 API
+  integrationd validate FILE...  check exported integration versions offline
+  integrationd version           print the version
+
+Run "integrationd serve -h" for the flags of serve.
+`
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return errors.New("a command is required")
+	}
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stderr)
+	case "validate":
+		return validate(args[1:], stdout)
+	case "version":
+		fmt.Fprintln(stdout, "integrationd", version)
+		return nil
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return fmt.Errorf("unknown command %q", args[0])
+}
+
+func serve(ctx context.Context, args []string, stderr io.Writer) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	addr := fs.String("addr", "127.0.0.1:8080", "HTTP listen address")
+	db := fs.String("db", "./integrationd.db", "database: a SQLite file path (postgres:// URLs come later)")
+	authConfig := fs.String("auth-config", "", "JSON file mapping bearer tokens to principals and principals to roles; empty: no authentication, everything allowed")
+	syncTimeout := fs.Duration("sync-timeout", 2*time.Minute, "deadline of a synchronous execution; after it the execution is CANCELLED")
+	maxData := fs.Int("max-data-bytes", 30_000_000, "limit on the data of one execution (inputs and variables)")
+	maxTasks := fs.Int("max-tasks", 100, "limit on the tasks of one integration")
+	maxName := fs.Int("max-name-length", 64, "limit on the characters of an integration name")
+	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return fmt.Errorf("--log-level: %w", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	authz := auth.AllowAll()
+	if *authConfig != "" {
+		cfg, err := auth.LoadConfig(*authConfig)
+		if err != nil {
+			return fmt.Errorf("--auth-config: %w", err)
+		}
+		if authz, err = auth.NewTokenAuthorizer(cfg); err != nil {
+			return fmt.Errorf("--auth-config: %w", err)
+		}
+		logger.Info("authentication on: bearer tokens from the auth config", "file", *authConfig)
+	} else {
+		logger.Warn("authentication off: every request is allowed (pass --auth-config to require bearer tokens)")
+		if host, _, err := net.SplitHostPort(*addr); err == nil {
+			if ip := net.ParseIP(host); host != "localhost" && (ip == nil || !ip.IsLoopback()) {
+				logger.Warn("listening beyond loopback without authentication", "addr", *addr)
+			}
+		}
+	}
+
+	if strings.HasPrefix(*db, "postgres://") || strings.HasPrefix(*db, "postgresql://") {
+		return errors.New("--db: PostgreSQL is not supported yet; give a SQLite file path")
+	}
+	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
+	defer stop()
+
+	st, err := sqlite.Open(ctx, *db, logger)
+	if err != nil {
+		return fmt.Errorf("opening the database: %w", err)
+	}
+	svc := service.New(st, tasks.Default(), service.Config{
+		SyncTimeout: *syncTimeout, MaxDataBytes: *maxData, MaxTasks: *maxTasks, MaxNameLength: *maxName, Logger: logger,
+	})
+	srv := &http.Server{
+		Addr:              *addr,
+		Handler:           api.New(svc, api.Config{Authorizer: authz, MaxBodyBytes: int64(*maxData) + 2<<20, Logger: logger}),
+		ReadHeaderTimeout: 10 * time.Second,
+		ErrorLog:          slog.NewLogLogger(logger.Handler(), slog.LevelWarn),
+	}
+	ln, err := net.Listen("tcp", *addr)
+	if err != nil {
+		_ = svc.Close(context.Background())
+		_ = st.Close()
+		return err
+	}
+	logger.Info("integrationd serving", "version", version, "addr", ln.Addr().String(), "db", *db)
+	errc := make(chan error, 1)
+	go func() { errc <- srv.Serve(ln) }()
+
+	select {
+	case err = <-errc:
+	case <-ctx.Done():
+		logger.Info("shutting down: waiting for requests in flight")
+		sctx, cancel := context.WithTimeout(context.Background(), *syncTimeout+5*time.Second)
+		err = srv.Shutdown(sctx)
+		cancel()
+	}
+	if errors.Is(err, http.ErrServerClosed) {
+		err = nil
+	}
+	cctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	if cerr := svc.Close(cctx); cerr != nil && err == nil {
+		err = cerr
+	}
+	if cerr := st.Close(); cerr != nil && err == nil {
+		err = cerr
+	}
+	logger.Info("integrationd stopped")
+	return err
+}
+
+// validate compiles exported versions and prints their problems.
+func validate(files []string, stdout io.Writer) error {
+	if len(files) == 0 {
+		return errors.New("validate: give at least one file")
+	}
+	reg := tasks.Default()
+	bad := 0
+	for _, f := range files {
+		data, err := os.ReadFile(f)
+		if err != nil {
+			return err
+		}
+		v, err := spec.DecodeVersion(data)
+		if err != nil {
+			fmt.Fprintf(stdout, "%s: cannot decode: %v\n", f, err)
+			bad++
+			continue
+		}
+		_, iss := engine.Compile(v, reg, engine.Limits{MaxTasks: 100})
+		if len(iss) == 0 {
+			fmt.Fprintf(stdout, "%s: ok\n", f)
+			continue
+		}
+		for _, i := range iss {
+			kind := "error"
+			if i.Unsupported {
+				kind = "unsupported"
+			}
+			fmt.Fprintf(stdout, "%s: %s: %s\n", f, kind, i)
+		}
+		if len(iss.Errors()) > 0 {
+			bad++
+		}
+	}
+	if bad > 0 {
+		return fmt.Errorf("%d of %d files have errors", bad, len(files))
+	}
+	return nil
+}

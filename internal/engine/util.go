@@ -1,0 +1,10 @@
+package engine
+
+import "sort"
+
+func sortRecords(recs []*TaskRecord) {
+	sort.Slice(recs, func(i, j int) bool { return recs[i].Seq < recs[j].Seq })
+}
+
+// OutputNames lists the OUT and IN_OUT variables in declaration order.
+func (p *Plan) OutputNames() []string { return p.outputs }

@@ -1,0 +1,391 @@
+package service
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/integrationd/integrationd/internal/engine"
+	"github.com/integrationd/integrationd/internal/rpc"
+	"github.com/integrationd/integrationd/internal/spec"
+	"github.com/integrationd/integrationd/internal/store"
+	"github.com/integrationd/integrationd/internal/value"
+)
+
+// ExecuteRequest is a decoded :execute call.
+type ExecuteRequest struct {
+	Key       store.IntegrationKey // Name "-": every integration with the trigger
+	TriggerID string
+	// Inputs merges inputParameters, parameters and parameterEntries.
+	Inputs              map[string]*spec.ValueType
+	RequestID           string
+	DoNotPropagateError bool
+	ExecutionID         string
+	// LegacyEntries asks for parameterEntries in the response (the request
+	// used them).
+	LegacyEntries bool
+}
+
+// ExecuteResponse is ExecuteIntegrationsResponse, kept as JSON so that a
+// de-duplicated request gets exactly the first response.
+type ExecuteResponse struct {
+	ExecutionID      string          `json:"executionId"`
+	OutputParameters json.RawMessage `json:"outputParameters,omitempty"`
+	EventParameters  json.RawMessage `json:"eventParameters,omitempty"`
+	ExecutionFailed  bool            `json:"executionFailed,omitempty"`
+	ParameterEntries json.RawMessage `json:"parameterEntries,omitempty"`
+}
+
+// outcome is what an :execute call returned, as stored for de-duplication.
+type outcome struct {
+	Response *ExecuteResponse `json:"response,omitempty"`
+	Error    *storedError     `json:"error,omitempty"`
+}
+
+type storedError struct {
+	Code    rpc.Code          `json:"code"`
+	Message string            `json:"message"`
+	Meta    map[string]string `json:"meta,omitempty"`
+}
+
+func (o *outcome) result() (*ExecuteResponse, error) {
+	if o.Error != nil {
+		return nil, execError(o.Error)
+	}
+	return o.Response, nil
+}
+
+func execError(se *storedError) *rpc.Error {
+	e := rpc.Errorf(se.Code, "%s", se.Message)
+	if len(se.Meta) > 0 {
+		e = e.WithErrorInfo("EXECUTION_FAILED", "integrations.googleapis.com", se.Meta)
+	}
+	return e
+}
+
+type dedupKey struct {
+	key       store.IntegrationKey
+	requestID string
+}
+
+type call struct {
+	done chan struct{}
+	out  *outcome
+}
+
+// ExceptionKey is the eventParameters key that carries a failed
+// execution's error when doNotPropagateError is true.
+const ExceptionKey = "PostWithTriggerIdExecutionException"
+
+// Execute runs every published integration of req.Key whose trigger is
+// req.TriggerID, synchronously, and returns the response of :execute.
+func (s *Service) Execute(ctx context.Context, req *ExecuteRequest) (*ExecuteResponse, error) {
+	if strings.TrimSpace(req.TriggerID) == "" {
+		return nil, rpc.InvalidArgument("trigger_id", "trigger_id is required")
+	}
+	if req.Key.Name != "-" {
+		if err := s.checkKey(req.Key); err != nil {
+			return nil, err
+		}
+	}
+	if req.ExecutionID != "" {
+		return nil, s.resume(ctx, req)
+	}
+	al, err := s.activePlans(ctx, req.Key)
+	if err != nil {
+		return nil, err
+	}
+	type target struct {
+		v *store.Version
+		p *engine.Plan
+	}
+	var targets []target
+	for i, p := range al.plans {
+		if p.HasTrigger(req.TriggerID) {
+			targets = append(targets, target{al.versions[i], p})
+		}
+	}
+	if len(targets) == 0 {
+		if req.Key.Name == "-" {
+			return nil, rpc.Errorf(rpc.CodeNotFound, "no published integration in projects/%s/locations/%s has trigger %q", req.Key.Project, req.Key.Location, req.TriggerID)
+		}
+		if len(al.plans) == 0 {
+			return nil, rpc.Errorf(rpc.CodeNotFound, "integration %s has no published version", IntegrationName(req.Key))
+		}
+		return nil, rpc.Errorf(rpc.CodeNotFound, "the published version of %s has no trigger %q (its triggers: %s)", IntegrationName(req.Key), req.TriggerID, strings.Join(al.plans[0].TriggerIDs(), ", "))
+	}
+	sort.Slice(targets, func(i, j int) bool { return targets[i].v.Key.Name < targets[j].v.Key.Name })
+
+	// Inputs are checked against every target before anything runs.
+	inputs := make([]map[string]value.Value, len(targets))
+	for i, t := range targets {
+		in, err := s.inputs(t.p, req.Inputs)
+		if err != nil {
+			return nil, err
+		}
+		if un := t.p.Unsupported(req.TriggerID); len(un) > 0 {
+			names := make([]string, len(un))
+			for j, tc := range un {
+				names[j] = fmt.Sprintf("task %s (%s)", tc.TaskID, tc.Task)
+			}
+			return nil, rpc.Errorf(rpc.CodeUnimplemented, "integration %s cannot run trigger %q: integrationd does not support %s", t.v.Key.Name, req.TriggerID, strings.Join(names, ", "))
+		}
+		inputs[i] = in
+	}
+
+	if len(targets) == 1 {
+		return s.executeOne(ctx, req, targets[0].v, targets[0].p, inputs[0])
+	}
+	// Integration "-": run every match in parallel; answer with the first
+	// (by integration name) and report executionFailed if any failed.
+	resps := make([]*ExecuteResponse, len(targets))
+	errs := make([]error, len(targets))
+	var wg sync.WaitGroup
+	for i, t := range targets {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			resps[i], errs[i] = s.executeOne(ctx, req, t.v, t.p, inputs[i])
+		}()
+	}
+	wg.Wait()
+	if errs[0] != nil {
+		return nil, errs[0]
+	}
+	first := *resps[0]
+	for i := range targets {
+		if errs[i] != nil || resps[i].ExecutionFailed {
+			first.ExecutionFailed = true
+		}
+	}
+	return &first, nil
+}
+
+func (s *Service) resume(ctx context.Context, req *ExecuteRequest) error {
+	if req.Key.Name == "-" {
+		return rpc.InvalidArgument("name", "resuming execution %s needs the integration name, not '-'", req.ExecutionID)
+	}
+	e, err := s.GetExecution(ctx, req.Key, req.ExecutionID)
+	if err != nil {
+		return err
+	}
+	return rpc.Errorf(rpc.CodeFailedPrecondition, "execution %s is %s, not ON_HOLD: only suspended executions can be resumed, and integrationd does not suspend executions yet", req.ExecutionID, e.State)
+}
+
+// inputs converts the request's values to the plan's declared kinds.
+func (s *Service) inputs(p *engine.Plan, in map[string]*spec.ValueType) (map[string]value.Value, error) {
+	out := make(map[string]value.Value, len(in))
+	size := 0
+	for name, vt := range in {
+		field := "input_parameters." + name
+		if name == "" {
+			return nil, rpc.InvalidArgument("input_parameters", "a parameter has an empty name")
+		}
+		v, err := value.FromSpec(vt)
+		if err != nil {
+			return nil, rpc.InvalidArgument(field, "%v", err)
+		}
+		if k, ok := p.Declared(name); ok {
+			if v, err = value.Convert(v, k); err != nil {
+				return nil, rpc.InvalidArgument(field, "variable %s is declared %s: %v", name, k.DataType(), err)
+			}
+		}
+		size += v.Size()
+		if size > s.cfg.MaxDataBytes {
+			return nil, rpc.InvalidArgument("input_parameters", "the inputs exceed the limit of %d bytes of data per execution", s.cfg.MaxDataBytes)
+		}
+		out[name] = v
+	}
+	return out, nil
+}
+
+func (s *Service) executeOne(ctx context.Context, req *ExecuteRequest, v *store.Version, p *engine.Plan, in map[string]value.Value) (*ExecuteResponse, error) {
+	if req.RequestID == "" {
+		return s.runAndRecord(ctx, req, v, p, in).result()
+	}
+	dk := dedupKey{key: v.Key, requestID: req.RequestID}
+	c := &call{done: make(chan struct{})}
+	if prev, loaded := s.inflight.LoadOrStore(dk, c); loaded {
+		pc := prev.(*call)
+		select {
+		case <-pc.done:
+			return pc.out.result()
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		}
+	}
+	defer func() {
+		close(c.done)
+		s.inflight.Delete(dk)
+	}()
+	if out, ok, err := s.previous(ctx, v.Key, req.RequestID); err != nil {
+		c.out = &outcome{Error: &storedError{Code: rpc.CodeInternal, Message: err.Error()}}
+		return nil, err
+	} else if ok {
+		c.out = out
+		return out.result()
+	}
+	c.out = s.runAndRecord(ctx, req, v, p, in)
+	return c.out.result()
+}
+
+// previous finds the stored outcome of an earlier call with requestID.
+func (s *Service) previous(ctx context.Context, k store.IntegrationKey, requestID string) (*outcome, bool, error) {
+	e, ok := s.writer.findRequest(k, requestID)
+	if !ok {
+		var err error
+		e, err = s.st.FindExecutionByRequestID(ctx, k, requestID)
+		if errors.Is(err, store.ErrNotFound) {
+			return nil, false, nil
+		}
+		if err != nil {
+			return nil, false, fmt.Errorf("looking up request %s: %w", requestID, err)
+		}
+	}
+	var rec execRecord
+	if err := json.Unmarshal(e.Details, &rec); err != nil || rec.Outcome == nil {
+		return nil, false, fmt.Errorf("stored execution %s has no response", e.ID)
+	}
+	return rec.Outcome, true, nil
+}
+
+func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *store.Version, p *engine.Plan, in map[string]value.Value) *outcome {
+	id := uuid.NewString()
+	created := s.cfg.Now().UTC()
+	runCtx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
+	res := engine.Run(runCtx, p, engine.Request{
+		Exec: engine.ExecInfo{ExecutionID: id, IntegrationName: v.Key.Name, VersionID: v.ID, SnapshotNumber: v.SnapshotNumber,
+			ProjectID: v.Key.Project, Region: v.Key.Location, Mode: "SYNC"},
+		TriggerID: req.TriggerID,
+		Inputs:    in,
+	}, engine.Options{Logger: s.log, RetryScale: s.cfg.RetryScale, MaxDataBytes: s.cfg.MaxDataBytes, Now: s.cfg.Now})
+	deadline := errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+	cancel()
+
+	out := s.respond(req, p, id, res, deadline)
+	if p.Persisted() {
+		s.writer.enqueue(s.record(req, v, p, id, created, in, res, out))
+	}
+	return out
+}
+
+func (s *Service) respond(req *ExecuteRequest, p *engine.Plan, id string, res *engine.Result, deadline bool) *outcome {
+	names := append(append([]string(nil), p.OutputNames()...), engine.SystemVarNames()...)
+	outs := value.NewObject(len(names))
+	params := make([]eventParam, 0, len(names)+1)
+	for _, n := range names {
+		v := res.Vars[n]
+		if _, dup := outs.Get(n); dup {
+			continue
+		}
+		outs.Set(n, v.ToJSON())
+		params = append(params, eventParam{Key: n, Value: value.ToSpec(v), kind: v.Kind()})
+	}
+	resp := &ExecuteResponse{ExecutionID: id, OutputParameters: value.AppendJSON(nil, outs)}
+	if res.State == engine.StateSucceeded {
+		resp.EventParameters = eventParams(params)
+		if req.LegacyEntries {
+			resp.ParameterEntries = parameterEntries(params)
+		}
+		return &outcome{Response: resp}
+	}
+	se := s.failure(id, res, deadline)
+	if !req.DoNotPropagateError {
+		return &outcome{Error: se}
+	}
+	msg := se.Message
+	params = append(params, eventParam{Key: ExceptionKey, Value: value.ToSpec(value.Str(msg)), kind: value.String})
+	resp.ExecutionFailed = true
+	resp.EventParameters = eventParams(params)
+	if req.LegacyEntries {
+		resp.ParameterEntries = parameterEntries(params)
+	}
+	return &outcome{Response: resp}
+}
+
+// failure maps a failed or cancelled run to the error :execute returns.
+func (s *Service) failure(id string, res *engine.Result, deadline bool) *storedError {
+	meta := map[string]string{"executionId": id}
+	if res.ErrorTask != "" {
+		meta["taskId"] = res.ErrorTask
+	}
+	var ret *engine.ReturnError
+	var te *engine.TaskError
+	switch {
+	case deadline:
+		return &storedError{Code: rpc.CodeDeadlineExceeded, Message: fmt.Sprintf("execution %s exceeded the synchronous execution timeout of %s and was cancelled", id, s.cfg.SyncTimeout), Meta: meta}
+	case res.State == engine.StateCancelled:
+		return &storedError{Code: rpc.CodeCanceled, Message: fmt.Sprintf("execution %s was cancelled: %v", id, res.Err), Meta: meta}
+	case errors.As(res.Err, &ret):
+		code := rpc.CodeFromHTTP(ret.HTTPCode)
+		return &storedError{Code: code, Message: ret.Message, Meta: meta}
+	case errors.As(res.Err, &te) && te.Code == 413:
+		return &storedError{Code: rpc.CodeResourceExhausted, Message: te.Message, Meta: meta}
+	case res.Err != nil:
+		return &storedError{Code: rpc.CodeInternal, Message: res.Err.Error(), Meta: meta}
+	}
+	return &storedError{Code: rpc.CodeInternal, Message: "execution " + id + " failed", Meta: meta}
+}
+
+type eventParam struct {
+	Key   string          `json:"key"`
+	Value *spec.ValueType `json:"value"`
+	kind  value.Kind
+}
+
+func eventParams(ps []eventParam) json.RawMessage {
+	b, _ := json.Marshal(struct {
+		Parameters []eventParam `json:"parameters"`
+	}{ps})
+	return b
+}
+
+func parameterEntries(ps []eventParam) json.RawMessage {
+	type entry struct {
+		Key      string          `json:"key"`
+		Value    *spec.ValueType `json:"value"`
+		DataType string          `json:"dataType,omitempty"`
+	}
+	es := make([]entry, len(ps))
+	for i, p := range ps {
+		es[i] = entry{Key: p.Key, Value: p.Value, DataType: legacyDataType(p.kind)}
+	}
+	b, _ := json.Marshal(es)
+	return b
+}
+
+// legacyDataType is the EventBus dataType name of a kind.
+func legacyDataType(k value.Kind) string {
+	switch k {
+	case value.String:
+		return "STRING_VALUE"
+	case value.Int:
+		return "INT_VALUE"
+	case value.Double:
+		return "DOUBLE_VALUE"
+	case value.Bool:
+		return "BOOLEAN_VALUE"
+	case value.StringArray:
+		return "STRING_ARRAY"
+	case value.IntArray:
+		return "INT_ARRAY"
+	case value.DoubleArray:
+		return "DOUBLE_ARRAY"
+	case value.BoolArray:
+		return "BOOLEAN_ARRAY"
+	case value.JSON:
+		return "JSON_VALUE"
+	}
+	return "DATA_TYPE_UNSPECIFIED"
+}
+
+var _ = strconv.Itoa
+var _ = time.Now

@@ -1,0 +1,174 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"sync"
+
+	"github.com/integrationd/integrationd/internal/store"
+)
+
+// writer persists execution records off the request path: callers enqueue
+// and return; one goroutine writes batches in a single transaction each
+// (group commit). Records stay readable from memory until written.
+type writer struct {
+	st  store.Store
+	log *slog.Logger
+
+	in   chan writeReq
+	stop chan struct{}
+	done chan struct{}
+
+	mu      sync.RWMutex
+	pending map[string]*store.Execution // execution ID -> record not yet written
+}
+
+type writeReq struct {
+	e     *store.Execution
+	flush chan struct{}
+}
+
+const maxBatch = 256
+
+func newWriter(st store.Store, log *slog.Logger) *writer {
+	w := &writer{st: st, log: log, in: make(chan writeReq, 4096), stop: make(chan struct{}), done: make(chan struct{}),
+		pending: make(map[string]*store.Execution)}
+	go w.loop()
+	return w
+}
+
+// enqueue schedules e for writing.
+func (w *writer) enqueue(e *store.Execution) {
+	w.mu.Lock()
+	w.pending[e.ID] = e
+	w.mu.Unlock()
+	w.in <- writeReq{e: e}
+}
+
+// get returns a record not yet written.
+func (w *writer) get(id string) (*store.Execution, bool) {
+	w.mu.RLock()
+	e, ok := w.pending[id]
+	w.mu.RUnlock()
+	return e, ok
+}
+
+// findRequest returns a pending record of k with this request id.
+func (w *writer) findRequest(k store.IntegrationKey, requestID string) (*store.Execution, bool) {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	for _, e := range w.pending {
+		if e.RequestID == requestID && e.Key == k {
+			return e, true
+		}
+	}
+	return nil, false
+}
+
+// flush waits until everything enqueued before it is written.
+func (w *writer) flush(ctx context.Context) error {
+	w.mu.RLock()
+	n := len(w.pending)
+	w.mu.RUnlock()
+	if n == 0 {
+		return nil
+	}
+	ch := make(chan struct{})
+	select {
+	case w.in <- writeReq{flush: ch}:
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-w.done:
+		return errors.New("execution writer stopped")
+	}
+	select {
+	case <-ch:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (w *writer) loop() {
+	defer close(w.done)
+	batch := make([]*store.Execution, 0, maxBatch)
+	var flushes []chan struct{}
+	for {
+		select {
+		case r := <-w.in:
+			batch, flushes = w.add(batch, flushes, r)
+		case <-w.stop:
+		drain:
+			for {
+				select {
+				case r := <-w.in:
+					batch, flushes = w.add(batch, flushes, r)
+				default:
+					break drain
+				}
+			}
+			w.write(batch, flushes)
+			return
+		}
+		// Take whatever else is already queued, up to a batch.
+	more:
+		for len(batch) < maxBatch {
+			select {
+			case r := <-w.in:
+				batch, flushes = w.add(batch, flushes, r)
+			default:
+				break more
+			}
+		}
+		w.write(batch, flushes)
+		batch, flushes = batch[:0], flushes[:0]
+	}
+}
+
+func (w *writer) add(batch []*store.Execution, flushes []chan struct{}, r writeReq) ([]*store.Execution, []chan struct{}) {
+	if r.flush != nil {
+		return batch, append(flushes, r.flush)
+	}
+	return append(batch, r.e), flushes
+}
+
+func (w *writer) write(batch []*store.Execution, flushes []chan struct{}) {
+	if len(batch) > 0 {
+		err := w.st.PutExecutions(context.Background(), batch)
+		if err != nil && len(batch) > 1 {
+			// One bad record must not lose the others.
+			for _, e := range batch {
+				if err := w.st.PutExecutions(context.Background(), []*store.Execution{e}); err != nil {
+					w.log.Error("writing execution record", "execution_id", e.ID, "error", err)
+				}
+			}
+		} else if err != nil {
+			w.log.Error("writing execution record", "execution_id", batch[0].ID, "error", err)
+		}
+		w.mu.Lock()
+		for _, e := range batch {
+			if w.pending[e.ID] == e {
+				delete(w.pending, e.ID)
+			}
+		}
+		w.mu.Unlock()
+	}
+	for _, f := range flushes {
+		close(f)
+	}
+}
+
+func (w *writer) close(ctx context.Context) error {
+	select {
+	case <-w.stop:
+	default:
+		close(w.stop)
+	}
+	select {
+	case <-w.done:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}

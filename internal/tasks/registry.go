@@ -1,0 +1,122 @@
+// Package tasks holds integrationd's built-in tasks, one file each,
+// registered under Google's task type name with a declared parameter spec
+// from which validation and the coverage table are derived.
+package tasks
+
+import (
+	"fmt"
+	"sort"
+
+	"github.com/integrationd/integrationd/internal/engine"
+	"github.com/integrationd/integrationd/internal/spec"
+	"github.com/integrationd/integrationd/internal/value"
+)
+
+// Param declares one task parameter, keyed exactly as in Google's JSON.
+type Param struct {
+	Key      string
+	Type     value.Kind
+	Required bool
+	Doc      string
+}
+
+// Spec declares a task type.
+type Spec struct {
+	Summary string
+	// DocURL is Google's documentation page of the task.
+	DocURL string
+	Params []Param
+}
+
+// Factory compiles one task config, once per published version.
+type Factory func(cfg *spec.TaskConfig) (engine.Task, error)
+
+type entry struct {
+	spec    Spec
+	factory Factory
+}
+
+// Registry maps task type names to their factories. It implements
+// engine.Compiler.
+type Registry struct {
+	m       map[string]entry
+	aliases map[string]string
+}
+
+var _ engine.Compiler = (*Registry)(nil)
+
+// NewRegistry returns an empty registry.
+func NewRegistry() *Registry {
+	return &Registry{m: make(map[string]entry), aliases: make(map[string]string)}
+}
+
+// Default returns a registry with every built-in task.
+func Default() *Registry {
+	r := NewRegistry()
+	registerFieldMapping(r)
+	return r
+}
+
+// Register adds a task type. A duplicate name is a programming error and
+// panics.
+func (r *Registry) Register(name string, s Spec, f Factory) {
+	if name == "" || f == nil {
+		panic("tasks: Register needs a name and a factory")
+	}
+	if _, dup := r.m[name]; dup {
+		panic("tasks: duplicate task type " + name)
+	}
+	r.m[name] = entry{spec: s, factory: f}
+}
+
+// Alias makes alias another name of task type name.
+func (r *Registry) Alias(alias, name string) { r.aliases[alias] = name }
+
+// Names lists the registered task types, sorted.
+func (r *Registry) Names() []string {
+	names := make([]string, 0, len(r.m))
+	for n := range r.m {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Spec returns the declared spec of a task type.
+func (r *Registry) Spec(name string) (Spec, bool) {
+	e, ok := r.m[name]
+	return e.spec, ok
+}
+
+// CompileTask implements engine.Compiler: it checks the declared
+// parameters, then builds the task.
+func (r *Registry) CompileTask(cfg *spec.TaskConfig) (engine.Task, error) {
+	name := cfg.Task
+	if a, ok := r.aliases[name]; ok {
+		name = a
+	}
+	e, ok := r.m[name]
+	if !ok {
+		return nil, fmt.Errorf("%w %q", engine.ErrUnsupported, cfg.Task)
+	}
+	for _, p := range e.spec.Params {
+		ep, ok := cfg.Parameters[p.Key]
+		if p.Required && (!ok || value.KindOfSpec(ep.Value) == value.Null) {
+			return nil, fmt.Errorf("parameter %s is required", p.Key)
+		}
+	}
+	return e.factory(cfg)
+}
+
+// param returns the value of a parameter (Null when absent).
+func param(cfg *spec.TaskConfig, key string) (value.Value, error) {
+	ep, ok := cfg.Parameters[key]
+	if !ok {
+		return value.Value{}, nil
+	}
+	v, err := value.FromSpec(ep.Value)
+	if err != nil {
+		return value.Value{}, fmt.Errorf("parameter %s: %w", key, err)
+	}
+	return v, nil
+}
