@@ -350,7 +350,9 @@ func Compile(v *spec.IntegrationVersion, c Compiler, lim Limits) (*Plan, Issues)
 		}
 	}
 	iss = append(iss, findCycles(p)...)
-	sort.SliceStable(iss, func(i, j int) bool { return iss[i].TaskID < iss[j].TaskID && iss[i].TaskID != "" && iss[j].TaskID != "" })
+	sort.SliceStable(iss, func(i, j int) bool {
+		return iss[i].TaskID < iss[j].TaskID && iss[i].TaskID != "" && iss[j].TaskID != ""
+	})
 	return p, iss
 }
 
