@@ -177,7 +177,7 @@ func (s *Service) resume(ctx context.Context, req *ExecuteRequest) error {
 	if err != nil {
 		return err
 	}
-	return rpc.Errorf(rpc.CodeFailedPrecondition, "execution %s is %s, not ON_HOLD: only suspended executions can be resumed, and integrationd does not suspend executions yet", req.ExecutionID, e.State)
+	return rpc.Errorf(rpc.CodeFailedPrecondition, "execution %s is %s, not ON_HOLD: only suspended executions can be resumed, and integrationd does not suspend executions yet", req.ExecutionID, e.State())
 }
 
 // inputs converts the request's values to the plan's declared kinds.

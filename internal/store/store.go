@@ -18,6 +18,9 @@ var (
 	ErrNotFound           = errors.New("not found")
 	ErrAlreadyExists      = errors.New("already exists")
 	ErrFailedPrecondition = errors.New("failed precondition")
+	// ErrInvalidArgument reports a malformed request, such as an
+	// ExecutionQuery.After cursor that the store did not issue.
+	ErrInvalidArgument = errors.New("invalid argument")
 )
 
 // Version states as Google names them.
