@@ -1,0 +1,30 @@
+#!/usr/bin/env bash
+# The project's test command (README.md, .ci/run): formatting, vet, every
+# test with the race detector, then each fuzz target for a few seconds.
+# FUZZTIME=60s scripts/test.sh fuzzes longer.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+echo "== gofmt"
+unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
+if [ -n "$unformatted" ]; then
+  echo "gofmt would change:"; echo "$unformatted"; exit 1
+fi
+
+echo "== go vet"
+go vet ./...
+
+echo "== go test -race"
+go test -race -count=1 ./...
+
+echo "== fuzz (${FUZZTIME:-4s} each)"
+# Every Fuzz* function of the module, found by name.
+grep -rl --include='*_test.go' '^func Fuzz' internal | sort | while read -r file; do
+  pkg="./$(dirname "$file")"
+  for name in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
+    echo "-- $pkg $name"
+    go test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME:-4s}" "$pkg" >/tmp/fuzz.$$.log 2>&1 || { cat /tmp/fuzz.$$.log; exit 1; }
+    tail -n 1 /tmp/fuzz.$$.log
+  done
+done
+rm -f /tmp/fuzz.$$.log
