@@ -252,7 +252,7 @@ func (p *parser) value(depth int) (any, error) {
 			case "":
 				return nil, p.errorf("unexpected %q", p.rest())
 			}
-			return word, nil // Gson lenient: an unquoted literal is a string
+			return strings.ToValidUTF8(word, "\uFFFD"), nil // Gson lenient: an unquoted literal is a string
 		}
 		if word == "" {
 			return nil, p.errorf("unexpected %q", p.rest())
@@ -294,7 +294,7 @@ func (p *parser) object(depth int) (any, error) {
 			}
 			key = k
 		} else if p.lenient {
-			key = p.word()
+			key = strings.ToValidUTF8(p.word(), "\uFFFD")
 			if key == "" {
 				return nil, p.errorf("expected an object key, found %q", p.rest())
 			}
@@ -400,7 +400,7 @@ func (p *parser) number() (any, error) {
 		if w == "Infinity" {
 			return nil, p.errorf("%s%s cannot be represented", text, w)
 		}
-		return text + w, nil
+		return strings.ToValidUTF8(text+w, "\uFFFD"), nil
 	}
 	if !p.lenient && !strictNumber(text) {
 		return nil, &SyntaxError{Offset: start, Msg: fmt.Sprintf("invalid number %q", text)}
