@@ -311,8 +311,8 @@ func TestFailurePolicies(t *testing.T) {
 			state: engine.StateFailed, ran: []string{"1", "1", "1"}, errSubstr: "always",
 		},
 		{
-			name: "conditional policies: first matching condition wins",
-			text: trig + fail("1", "not found", `,"synchronousCallFailurePolicy":{"retryStrategy":"FATAL"},"conditionalFailurePolicies":{"failurePolicies":[{"retryStrategy":"IGNORE","condition":"$`+"`ErrorInfo.code`"+`$ = 500"},{"retryStrategy":"IGNORE","condition":"$`+"`ErrorInfo.code`"+`$ = 404"}],"defaultFailurePolicy":{}}`) + `]}`,
+			name:  "conditional policies: first matching condition wins",
+			text:  trig + fail("1", "not found", `,"synchronousCallFailurePolicy":{"retryStrategy":"FATAL"},"conditionalFailurePolicies":{"failurePolicies":[{"retryStrategy":"IGNORE","condition":"$`+"`ErrorInfo.code`"+`$ = 500"},{"retryStrategy":"IGNORE","condition":"$`+"`ErrorInfo.code`"+`$ = 404"}],"defaultFailurePolicy":{}}`) + `]}`,
 			state: engine.StateSucceeded, ran: []string{"1"},
 		},
 		{
