@@ -540,3 +540,56 @@ func TestPermissions(t *testing.T) {
 		})
 	}
 }
+
+func TestPersistenceDisabledAndLimits(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, service.Config{MaxDataBytes: 2000})
+	var v map[string]any
+	if err := json.Unmarshal(readFile(t, "testdata/pick.json"), &v); err != nil {
+		t.Fatal(err)
+	}
+	v["databasePersistencePolicy"] = "DATABASE_PERSISTENCE_DISABLED"
+	content, _ := json.Marshal(v)
+	e.publish(t, "quiet", content)
+	base := "/v1/" + parent + "/integrations/quiet"
+	code, m := e.do(t, "POST", base+":execute", `{"triggerId":"api_trigger/pick"}`)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	if code, _ := e.do(t, "GET", base+"/executions/"+m["executionId"].(string), nil); code != 404 {
+		t.Errorf("execution of a DATABASE_PERSISTENCE_DISABLED version: GET = %d, want 404", code)
+	}
+	big := `{"triggerId":"api_trigger/pick","inputParameters":{"letters":{"stringArray":{"stringValues":["` + strings.Repeat("x", 3000) + `"]}}}}`
+	code, m = e.do(t, "POST", base+":execute", big)
+	if _, status, msg := errStatus(m); code != 400 || status != "INVALID_ARGUMENT" || !strings.Contains(msg, "limit of 2000 bytes") {
+		t.Errorf("oversized input: %d %v", code, m)
+	}
+	code, m = e.do(t, "POST", "/v1/"+parent+"/integrations/bad%20name/versions", `{}`)
+	if _, status, _ := errStatus(m); code != 400 || status != "INVALID_ARGUMENT" {
+		t.Errorf("bad integration name: %d %v", code, m)
+	}
+	code, m = e.do(t, "GET", "/v1/"+parent+"/integrations/quiet/versions?pageSize=-1", nil)
+	if code != 400 || !strings.Contains(m["error"].(map[string]any)["message"].(string), "page_size") {
+		t.Errorf("negative page size: %d %v", code, m)
+	}
+	code, m = e.do(t, "GET", "/v1/"+parent+"/integrations/quiet/executions?filter=nonsense%3D1", nil)
+	if code != 400 || !strings.Contains(m["error"].(map[string]any)["message"].(string), "nonsense") {
+		t.Errorf("unknown filter field: %d %v", code, m)
+	}
+}
+
+func TestPatchWholeVersion(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, service.Config{})
+	base := "/v1/" + parent + "/integrations/p"
+	_, v := e.do(t, "POST", base+"/versions", readFile(t, "testdata/pick.json"))
+	name := v["name"].(string)
+	code, p := e.do(t, "PATCH", "/v1/"+name+"?updateMask=*", `{"description":"replaced"}`)
+	if code != 200 || p["description"] != "replaced" || p["taskConfigs"] != nil {
+		t.Errorf("patch *: %d %v", code, p)
+	}
+	code, p = e.do(t, "PATCH", "/v1/"+name+"?updateMask=no_such_field", `{}`)
+	if code != 400 {
+		t.Errorf("patch unknown field: %d %v", code, p)
+	}
+}
