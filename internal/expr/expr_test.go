@@ -347,7 +347,7 @@ var semanticCases = []evalCase{
 	{"= binds tighter than NOT", `NOT $flag$ = false`, true, ""},
 	{"= binds tighter than NOT (string)", `NOT $name$ = "bob"`, false, ""},
 	{"NOT negates the whole comparison", `NOT $name$ = "alice"`, true, ""},
-	{"a parenthesised NOT is an operand", `(NOT $name$) = false`, true, ""},
+	{"a parenthesised NOT is an operand", `(NOT $name$) = true`, true, ""},
 	{"NOT over a parenthesised comparison", `NOT ($name$ = "bob")`, false, ""},
 	{"comparisons chain left to right", `1 < 2 = true`, true, ""},
 	{"double NOT", `NOT NOT $flag$`, true, ""},
