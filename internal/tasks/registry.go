@@ -101,11 +101,55 @@ func (r *Registry) CompileTask(cfg *spec.TaskConfig) (engine.Task, error) {
 	}
 	for _, p := range e.spec.Params {
 		ep, ok := cfg.Parameters[p.Key]
-		if p.Required && (!ok || value.KindOfSpec(ep.Value) == value.Null) {
+		got := value.KindOfSpec(ep.Value)
+		if p.Required && (!ok || got == value.Null) {
 			return nil, fmt.Errorf("parameter %s is required", p.Key)
+		}
+		if ok && got != value.Null && p.Type != value.Null && !compatible(got, p.Type) {
+			return nil, fmt.Errorf("parameter %s must be a %s (%s), not a %s", p.Key, p.Type, valueField(p.Type), got)
 		}
 	}
 	return e.factory(cfg)
+}
+
+// compatible reports whether a parameter given as kind got can serve a
+// parameter declared as want: exact kinds, JSON given as its text in a
+// string, and numbers given as ints.
+func compatible(got, want value.Kind) bool {
+	switch {
+	case got == want:
+		return true
+	case want == value.JSON && got == value.String:
+		return true
+	case want == value.Double && got == value.Int:
+		return true
+	}
+	return false
+}
+
+// valueField is the ValueType field that carries kind k.
+func valueField(k value.Kind) string {
+	switch k {
+	case value.String:
+		return "stringValue"
+	case value.Int:
+		return "intValue"
+	case value.Double:
+		return "doubleValue"
+	case value.Bool:
+		return "booleanValue"
+	case value.JSON:
+		return "jsonValue"
+	case value.StringArray:
+		return "stringArray"
+	case value.IntArray:
+		return "intArray"
+	case value.DoubleArray:
+		return "doubleArray"
+	case value.BoolArray:
+		return "booleanArray"
+	}
+	return "value"
 }
 
 // param returns the value of a parameter (Null when absent).

@@ -41,8 +41,14 @@ func TestCompileTask(t *testing.T) {
 	if _, err := r.CompileTask(&spec.TaskConfig{Task: "FieldMappingTask", TaskID: "1"}); err == nil || !strings.Contains(err.Error(), "FieldMappingConfigTaskParameterKey is required") {
 		t.Errorf("missing parameter: err = %v", err)
 	}
-	bad := `{"mappedFields": [{"inputField": {"transformExpression": {"initialValue": {"referenceValue": "$a$"}, "transformationFunctions": [{"functionType": {"stringFunction": {"functionName": "NO_SUCH_FUNCTION"}}}]}}, "outputField": {"referenceKey": "$b$"}}]}`
+	n := spec.Int64(3)
 	_, err := r.CompileTask(&spec.TaskConfig{Task: "FieldMappingTask", TaskID: "1", Parameters: map[string]spec.EventParameter{
+		"FieldMappingConfigTaskParameterKey": {Key: "FieldMappingConfigTaskParameterKey", Value: &spec.ValueType{IntValue: &n}}}})
+	if err == nil || !strings.Contains(err.Error(), "must be a JSON (jsonValue), not a int") {
+		t.Errorf("wrong parameter type: err = %v", err)
+	}
+	bad := `{"mappedFields": [{"inputField": {"transformExpression": {"initialValue": {"referenceValue": "$a$"}, "transformationFunctions": [{"functionType": {"stringFunction": {"functionName": "NO_SUCH_FUNCTION"}}}]}}, "outputField": {"referenceKey": "$b$"}}]}`
+	_, err = r.CompileTask(&spec.TaskConfig{Task: "FieldMappingTask", TaskID: "1", Parameters: map[string]spec.EventParameter{
 		"FieldMappingConfigTaskParameterKey": {Key: "FieldMappingConfigTaskParameterKey", Value: &spec.ValueType{JSONValue: &bad}}}})
 	if err == nil || !strings.Contains(err.Error(), "NO_SUCH_FUNCTION") {
 		t.Errorf("bad mapping: err = %v", err)
