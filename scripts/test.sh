@@ -23,7 +23,7 @@ grep -rl --include='*_test.go' '^func Fuzz' internal | sort | while read -r file
   pkg="./$(dirname "$file")"
   for name in $(grep -o '^func Fuzz[A-Za-z0-9_]*' "$file" | sed 's/^func //'); do
     echo "-- $pkg $name"
-    go test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME:-4s}" "$pkg" >/tmp/fuzz.$$.log 2>&1 || { cat /tmp/fuzz.$$.log; exit 1; }
+    go test -run='^$' -fuzz="^${name}\$" -fuzztime="${FUZZTIME:-4s}" -fuzzminimizetime=1s "$pkg" >/tmp/fuzz.$$.log 2>&1 || { cat /tmp/fuzz.$$.log; exit 1; }
     tail -n 1 /tmp/fuzz.$$.log
   done
 done

@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 	"time"
@@ -56,13 +57,8 @@ func (s *Server) dispatchIntegration(w http.ResponseWriter, r *http.Request, nam
 
 func (s *Server) listIntegrations(w http.ResponseWriter, r *http.Request) {
 	par := parent(r)
-	if !s.allow(w, r, auth.IntegrationsList, par) {
-		return
-	}
-	q := r.URL.Query()
-	size, err := aip.PageSize(int32Param(q.Get("pageSize")), 50, 1000)
-	if err != nil {
-		rpc.WriteError(w, err)
+	q, size, ok := s.listRequest(w, r, auth.IntegrationsList, par)
+	if !ok {
 		return
 	}
 	iq := store.IntegrationQuery{Project: r.PathValue("project"), Location: r.PathValue("location"), Limit: size + 1}
@@ -141,6 +137,21 @@ func (s *Server) deleteIntegration(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	writeEmpty(w)
+}
+
+// listRequest checks the permission of a list method and reads its page
+// size (default 50, at most 1000, as Google's list methods document).
+func (s *Server) listRequest(w http.ResponseWriter, r *http.Request, permission, resource string) (url.Values, int, bool) {
+	if !s.allow(w, r, permission, resource) {
+		return nil, 0, false
+	}
+	q := r.URL.Query()
+	size, err := aip.PageSize(int32Param(q.Get("pageSize")), 50, 1000)
+	if err != nil {
+		rpc.WriteError(w, err)
+		return nil, 0, false
+	}
+	return q, size, true
 }
 
 func int32Param(s string) int32 {
@@ -279,13 +290,8 @@ func (s *Server) getVersion(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 	k := key(r, r.PathValue("integration"))
 	par := service.IntegrationName(k)
-	if !s.allow(w, r, auth.IntegrationVersionsList, par) {
-		return
-	}
-	q := r.URL.Query()
-	size, err := aip.PageSize(int32Param(q.Get("pageSize")), 50, 1000)
-	if err != nil {
-		rpc.WriteError(w, err)
+	q, size, ok := s.listRequest(w, r, auth.IntegrationVersionsList, par)
+	if !ok {
 		return
 	}
 	vq := store.VersionQuery{Key: k, Limit: size}
@@ -558,13 +564,8 @@ func (s *Server) executionVerb(w http.ResponseWriter, r *http.Request) {
 func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {
 	k := key(r, r.PathValue("integration"))
 	par := service.IntegrationName(k)
-	if !s.allow(w, r, auth.ExecutionsList, par) {
-		return
-	}
-	q := r.URL.Query()
-	size, err := aip.PageSize(int32Param(q.Get("pageSize")), 50, 1000)
-	if err != nil {
-		rpc.WriteError(w, err)
+	q, size, ok := s.listRequest(w, r, auth.ExecutionsList, par)
+	if !ok {
 		return
 	}
 	eq := store.ExecutionQuery{Key: k, Limit: size}

@@ -95,7 +95,7 @@ func Compile(config string) (prog *Program, err error) {
 	}
 	root, ok := tree.(*value.Object)
 	if !ok {
-		return nil, &Error{Msg: "FieldMappingConfig must be a JSON object, not " + jsonKindName(tree)}
+		return nil, &Error{Msg: "FieldMappingConfig must be a JSON object, not " + value.DescribeJSON(tree)}
 	}
 	rows, err := arrField(root, "mappedFields")
 	if err != nil {
@@ -107,7 +107,7 @@ func Compile(config string) (prog *Program, err error) {
 		cc.row = i + 1
 		o, ok := r.(*value.Object)
 		if !ok {
-			cc.fail("", "mappedFields entry must be an object, not %s", jsonKindName(r))
+			cc.fail("", "mappedFields entry must be an object, not %s", value.DescribeJSON(r))
 			continue
 		}
 		if rw := cc.compileRow(o); rw != nil {

@@ -62,7 +62,7 @@ func (cc *compiler) expr(te *value.Object, lambdaDepth, depth int) *expr {
 	for _, f := range fns {
 		o, ok := f.(*value.Object)
 		if !ok {
-			cc.fail("", "transformationFunctions entry must be an object, not %s", jsonKindName(f))
+			cc.fail("", "transformationFunctions entry must be an object, not %s", value.DescribeJSON(f))
 			continue
 		}
 		if c := cc.call(o, lambdaDepth, depth, false); c != nil {
@@ -230,7 +230,7 @@ func (cc *compiler) call(o *value.Object, lambdaDepth, depth int, base bool) *ca
 		for i, p := range params {
 			po, ok := p.(*value.Object)
 			if !ok {
-				cc.fail(label, "parameter %d must be an object, not %s", i+1, jsonKindName(p))
+				cc.fail(label, "parameter %d must be an object, not %s", i+1, value.DescribeJSON(p))
 				continue
 			}
 			pe := cc.expr(po, lambdaDepth, depth+1)

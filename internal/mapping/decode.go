@@ -66,7 +66,7 @@ func objField(o *value.Object, name string) (*value.Object, bool, error) {
 	}
 	obj, isObj := v.(*value.Object)
 	if !isObj {
-		return nil, true, fmt.Errorf("%s must be an object, not %s", name, jsonKindName(v))
+		return nil, true, fmt.Errorf("%s must be an object, not %s", name, value.DescribeJSON(v))
 	}
 	return obj, true, nil
 }
@@ -78,7 +78,7 @@ func strField(o *value.Object, name string) (string, bool, error) {
 	}
 	s, isStr := v.(string)
 	if !isStr {
-		return "", true, fmt.Errorf("%s must be a string, not %s", name, jsonKindName(v))
+		return "", true, fmt.Errorf("%s must be a string, not %s", name, value.DescribeJSON(v))
 	}
 	return s, true, nil
 }
@@ -90,27 +90,9 @@ func arrField(o *value.Object, name string) ([]any, error) {
 	}
 	a, isArr := v.([]any)
 	if !isArr {
-		return nil, fmt.Errorf("%s must be an array, not %s", name, jsonKindName(v))
+		return nil, fmt.Errorf("%s must be an array, not %s", name, value.DescribeJSON(v))
 	}
 	return a, nil
-}
-
-func jsonKindName(j any) string {
-	switch j.(type) {
-	case nil:
-		return "null"
-	case bool:
-		return "a boolean"
-	case float64:
-		return "a number"
-	case string:
-		return "a string"
-	case []any:
-		return "an array"
-	case *value.Object:
-		return "an object"
-	}
-	return fmt.Sprintf("%T", j)
 }
 
 // decodeValueType decodes a ValueType (literalValue, defaultValue) other

@@ -210,7 +210,7 @@ func removePath(j any, p value.Path) (any, bool) {
 func jsonArray(in value.Value, fn string) ([]any, error) {
 	a, ok := in.JSON().([]any)
 	if !ok {
-		return nil, fmt.Errorf("%s needs a JSON array, not %s", fn, jsonKindName(in.JSON()))
+		return nil, fmt.Errorf("%s needs a JSON array, not %s", fn, value.DescribeJSON(in.JSON()))
 	}
 	return a, nil
 }
@@ -244,7 +244,7 @@ func jsonSize(_ *call, _ *evalCtx, in value.Value, _ []value.Value) (value.Value
 	case *value.Object:
 		return value.Integer(int64(x.Len())), nil
 	}
-	return value.Value{}, fmt.Errorf("SIZE needs a JSON array or object, not %s", jsonKindName(in.JSON()))
+	return value.Value{}, fmt.Errorf("SIZE needs a JSON array or object, not %s", value.DescribeJSON(in.JSON()))
 }
 
 func jsonFlatten(deep bool) fnImpl {
@@ -279,7 +279,7 @@ func jsonMerge(_ *call, _ *evalCtx, in value.Value, a []value.Value) (value.Valu
 	case *value.Object:
 		y, ok := a[0].JSON().(*value.Object)
 		if !ok {
-			return value.Value{}, fmt.Errorf("cannot merge an object with %s", jsonKindName(a[0].JSON()))
+			return value.Value{}, fmt.Errorf("cannot merge an object with %s", value.DescribeJSON(a[0].JSON()))
 		}
 		c := x.Clone()
 		for _, k := range y.Keys() {
@@ -290,7 +290,7 @@ func jsonMerge(_ *call, _ *evalCtx, in value.Value, a []value.Value) (value.Valu
 	case []any:
 		y, ok := a[0].JSON().([]any)
 		if !ok {
-			return value.Value{}, fmt.Errorf("cannot merge an array with %s", jsonKindName(a[0].JSON()))
+			return value.Value{}, fmt.Errorf("cannot merge an array with %s", value.DescribeJSON(a[0].JSON()))
 		}
 		seen := make(map[string]bool, len(x)+len(y))
 		out := make([]any, 0, len(x)+len(y))
@@ -305,7 +305,7 @@ func jsonMerge(_ *call, _ *evalCtx, in value.Value, a []value.Value) (value.Valu
 		}
 		return value.FromJSON(out), nil
 	}
-	return value.Value{}, fmt.Errorf("MERGE needs a JSON object or array, not %s", jsonKindName(in.JSON()))
+	return value.Value{}, fmt.Errorf("MERGE needs a JSON object or array, not %s", value.DescribeJSON(in.JSON()))
 }
 
 // appendCanonical encodes j so that values equal under value.EqualJSON
@@ -427,7 +427,7 @@ func resolveNode(j any, g value.Getter) (any, bool) {
 func forEach(c *call, x *evalCtx, in value.Value, _ []value.Value) (value.Value, error) {
 	n := in.Len()
 	if n < 0 {
-		return value.Value{}, fmt.Errorf("FOR_EACH needs an array, not %s", jsonKindName(in.JSON()))
+		return value.Value{}, fmt.Errorf("FOR_EACH needs an array, not %s", value.DescribeJSON(in.JSON()))
 	}
 	out := make([]any, n)
 	y := c.lambdaCtx(x)
@@ -450,7 +450,7 @@ func forEach(c *call, x *evalCtx, in value.Value, _ []value.Value) (value.Value,
 func filter(c *call, x *evalCtx, in value.Value, _ []value.Value) (value.Value, error) {
 	n := in.Len()
 	if n < 0 {
-		return value.Value{}, fmt.Errorf("%s needs an array, not %s", c.fn.name, jsonKindName(in.JSON()))
+		return value.Value{}, fmt.Errorf("%s needs an array, not %s", c.fn.name, value.DescribeJSON(in.JSON()))
 	}
 	keep := make([]value.Value, 0, n)
 	y := c.lambdaCtx(x)

@@ -6,10 +6,8 @@ import (
 	"errors"
 	"fmt"
 	"sort"
-	"strconv"
 	"strings"
 	"sync"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -364,28 +362,8 @@ func parameterEntries(ps []eventParam) json.RawMessage {
 
 // legacyDataType is the EventBus dataType name of a kind.
 func legacyDataType(k value.Kind) string {
-	switch k {
-	case value.String:
-		return "STRING_VALUE"
-	case value.Int:
-		return "INT_VALUE"
-	case value.Double:
-		return "DOUBLE_VALUE"
-	case value.Bool:
-		return "BOOLEAN_VALUE"
-	case value.StringArray:
-		return "STRING_ARRAY"
-	case value.IntArray:
-		return "INT_ARRAY"
-	case value.DoubleArray:
-		return "DOUBLE_ARRAY"
-	case value.BoolArray:
-		return "BOOLEAN_ARRAY"
-	case value.JSON:
-		return "JSON_VALUE"
+	if dt := k.DataType(); dt != "" {
+		return dt
 	}
 	return "DATA_TYPE_UNSPECIFIED"
 }
-
-var _ = strconv.Itoa
-var _ = time.Now

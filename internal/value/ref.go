@@ -123,7 +123,7 @@ func SetPath(root any, p Path, v any) (any, error) {
 	if s.IsIndex {
 		arr, _ := root.([]any)
 		if root != nil && arr == nil {
-			return nil, fmt.Errorf("cannot index %s with [%d]", jsonKind(root), s.Index)
+			return nil, fmt.Errorf("cannot index %s with [%d]", DescribeJSON(root), s.Index)
 		}
 		if s.Index > 1_000_000 {
 			return nil, fmt.Errorf("index %d too large", s.Index)
@@ -154,7 +154,7 @@ func SetPath(root any, p Path, v any) (any, error) {
 		}
 		return nil, fmt.Errorf("cannot set property %q of an array", s.Key)
 	default:
-		return nil, fmt.Errorf("cannot set property %q of %s", s.Key, jsonKind(root))
+		return nil, fmt.Errorf("cannot set property %q of %s", s.Key, DescribeJSON(root))
 	}
 	cur, _ := obj.Get(s.Key)
 	child, err := SetPath(cur, p[1:], v)
@@ -165,7 +165,9 @@ func SetPath(root any, p Path, v any) (any, error) {
 	return obj, nil
 }
 
-func jsonKind(j any) string {
+// DescribeJSON names the kind of a JSON value for messages: "a string",
+// "an object", "null"...
+func DescribeJSON(j any) string {
 	switch j.(type) {
 	case nil:
 		return "null"
