@@ -593,3 +593,51 @@ func TestPatchWholeVersion(t *testing.T) {
 		t.Errorf("patch unknown field: %d %v", code, p)
 	}
 }
+
+// BenchmarkExecute measures one :execute of the order-total fixture (three
+// Data Mapping tasks) through the HTTP handler, with execution records
+// written to SQLite, over a loopback connection.
+func BenchmarkExecute(b *testing.B) {
+	ctx := context.Background()
+	st, err := sqlite.Open(ctx, filepath.Join(b.TempDir(), "bench.db"), slog.New(slog.DiscardHandler))
+	if err != nil {
+		b.Fatal(err)
+	}
+	svc := service.New(st, tasks.Default(), service.Config{})
+	srv := httptest.NewServer(api.New(svc, api.Config{}))
+	defer func() { srv.Close(); _ = svc.Close(ctx); _ = st.Close() }()
+	content, err := os.ReadFile("../../testdata/order-total.json")
+	if err != nil {
+		b.Fatal(err)
+	}
+	base := srv.URL + "/v1/" + parent + "/integrations/orders"
+	resp, err := http.Post(base+"/versions", "application/json", bytes.NewReader(content))
+	if err != nil {
+		b.Fatal(err)
+	}
+	var v struct{ Name string }
+	_ = json.NewDecoder(resp.Body).Decode(&v)
+	resp.Body.Close()
+	if resp, err = http.Post(srv.URL+"/v1/"+v.Name+":publish", "application/json", strings.NewReader("{}")); err != nil || resp.StatusCode != 200 {
+		b.Fatalf("publish: %v", err)
+	}
+	resp.Body.Close()
+	body := []byte(`{"triggerId":"api_trigger/order_total","inputParameters":{"order":{"jsonValue":"{\"customer\":\"ada\",\"items\":[{\"price\":40,\"qty\":2},{\"price\":25.5,\"qty\":2}]}"}}}`)
+	client := srv.Client()
+	b.ReportAllocs()
+	b.RunParallel(func(pb *testing.PB) {
+		for pb.Next() {
+			resp, err := client.Post(base+":execute", "application/json", bytes.NewReader(body))
+			if err != nil {
+				b.Error(err)
+				return
+			}
+			_, _ = io.Copy(io.Discard, resp.Body)
+			resp.Body.Close()
+			if resp.StatusCode != 200 {
+				b.Errorf("status %d", resp.StatusCode)
+				return
+			}
+		}
+	})
+}

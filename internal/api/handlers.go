@@ -209,7 +209,8 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, name string) {
 		rpc.WriteError(w, err)
 		return
 	}
-	rpc.WriteJSON(w, http.StatusOK, resp)
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	_, _ = w.Write(resp.AppendJSON(make([]byte, 0, 1024)))
 }
 
 // --- versions -------------------------------------------------------------

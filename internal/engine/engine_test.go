@@ -500,3 +500,28 @@ func TestSystemVariables(t *testing.T) {
 		t.Errorf("task records %s", b)
 	}
 }
+
+func BenchmarkRunLinear100Tasks(b *testing.B) {
+	var ts []string
+	for i := 0; i < 100; i++ {
+		next := ""
+		if i < 99 {
+			next = fmt.Sprintf(`,"nextTasks":[{"taskId":"%d","condition":"$n$ >= 0"}]`, i+1)
+		}
+		ts = append(ts, set(fmt.Sprint(i), "v", "x", next))
+	}
+	v, err := spec.DecodeVersion([]byte(`{"triggerConfigs":[{"triggerId":"t","startTasks":[{"taskId":"0"}]}],"taskConfigs":[` + strings.Join(ts, ",") + `],"integrationParameters":[{"key":"n","dataType":"INT_VALUE","defaultValue":{"intValue":"1"}}]}`))
+	if err != nil {
+		b.Fatal(err)
+	}
+	p, iss := engine.Compile(v, &testTasks{}, engine.Limits{})
+	if len(iss) > 0 {
+		b.Fatal(iss)
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if res := engine.Run(context.Background(), p, engine.Request{TriggerID: "t"}, engine.Options{}); res.State != engine.StateSucceeded {
+			b.Fatal(res.Err)
+		}
+	}
+}

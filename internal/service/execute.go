@@ -248,11 +248,11 @@ func (s *Service) previous(ctx context.Context, k store.IntegrationKey, requestI
 			return nil, false, fmt.Errorf("looking up request %s: %w", requestID, err)
 		}
 	}
-	var rec execRecord
-	if err := json.Unmarshal(e.Details, &rec); err != nil || rec.Outcome == nil {
+	var out outcome
+	if err := json.Unmarshal(e.Response, &out); err != nil || (out.Response == nil && out.Error == nil) {
 		return nil, false, fmt.Errorf("stored execution %s has no response", e.ID)
 	}
-	return rec.Outcome, true, nil
+	return &out, true, nil
 }
 
 func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *store.Version, p *engine.Plan, in map[string]value.Value) *outcome {
@@ -276,37 +276,91 @@ func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *stor
 }
 
 func (s *Service) respond(req *ExecuteRequest, p *engine.Plan, id string, res *engine.Result, deadline bool) *outcome {
-	names := append(append([]string(nil), p.OutputNames()...), engine.SystemVarNames()...)
+	names := outputNames(p)
 	outs := value.NewObject(len(names))
-	params := make([]eventParam, 0, len(names)+1)
 	for _, n := range names {
-		v := res.Vars[n]
-		if _, dup := outs.Get(n); dup {
-			continue
-		}
-		outs.Set(n, v.ToJSON())
-		params = append(params, eventParam{Key: n, Value: value.ToSpec(v), kind: v.Kind()})
+		outs.Set(n, res.Vars[n].ToJSON())
 	}
 	resp := &ExecuteResponse{ExecutionID: id, OutputParameters: value.AppendJSON(nil, outs)}
-	if res.State == engine.StateSucceeded {
-		resp.EventParameters = eventParams(params)
-		if req.LegacyEntries {
-			resp.ParameterEntries = parameterEntries(params)
+	var exception *value.Value
+	if res.State != engine.StateSucceeded {
+		se := s.failure(id, res, deadline)
+		if !req.DoNotPropagateError {
+			return &outcome{Error: se}
 		}
-		return &outcome{Response: resp}
+		resp.ExecutionFailed = true
+		msg := value.Str(se.Message)
+		exception = &msg
 	}
-	se := s.failure(id, res, deadline)
-	if !req.DoNotPropagateError {
-		return &outcome{Error: se}
+	ep := append(make([]byte, 0, 512), `{"parameters":[`...)
+	for i, n := range names {
+		if i > 0 {
+			ep = append(ep, ',')
+		}
+		ep = appendParam(ep, n, res.Vars[n])
 	}
-	msg := se.Message
-	params = append(params, eventParam{Key: ExceptionKey, Value: value.ToSpec(value.Str(msg)), kind: value.String})
-	resp.ExecutionFailed = true
-	resp.EventParameters = eventParams(params)
+	if exception != nil {
+		ep = append(ep, ',')
+		ep = appendParam(ep, ExceptionKey, *exception)
+	}
+	resp.EventParameters = append(ep, "]}"...)
 	if req.LegacyEntries {
-		resp.ParameterEntries = parameterEntries(params)
+		pe := []byte{'['}
+		for i, n := range names {
+			if i > 0 {
+				pe = append(pe, ',')
+			}
+			pe = appendEntry(pe, n, res.Vars[n])
+		}
+		if exception != nil {
+			pe = append(pe, ',')
+			pe = appendEntry(pe, ExceptionKey, *exception)
+		}
+		resp.ParameterEntries = append(pe, ']')
 	}
 	return &outcome{Response: resp}
+}
+
+// appendEntry appends a legacy ParameterEntry {key, value, dataType}.
+func appendEntry(b []byte, k string, v value.Value) []byte {
+	b = appendParam(b, k, v)
+	b = append(b[:len(b)-1], `,"dataType":`...)
+	b = value.AppendString(b, legacyDataType(v.Kind()))
+	return append(b, '}')
+}
+
+// AppendJSON appends the response as ExecuteIntegrationsResponse JSON.
+func (r *ExecuteResponse) AppendJSON(b []byte) []byte {
+	b = append(b, `{"executionId":`...)
+	b = value.AppendString(b, r.ExecutionID)
+	if len(r.OutputParameters) > 0 {
+		b = append(b, `,"outputParameters":`...)
+		b = append(b, r.OutputParameters...)
+	}
+	if len(r.EventParameters) > 0 {
+		b = append(b, `,"eventParameters":`...)
+		b = append(b, r.EventParameters...)
+	}
+	if r.ExecutionFailed {
+		b = append(b, `,"executionFailed":true`...)
+	}
+	if len(r.ParameterEntries) > 0 {
+		b = append(b, `,"parameterEntries":`...)
+		b = append(b, r.ParameterEntries...)
+	}
+	return append(b, '}')
+}
+
+func (o *outcome) appendJSON(b []byte) []byte {
+	if o.Response != nil {
+		b = append(b, `{"response":`...)
+		b = o.Response.AppendJSON(b)
+		return append(b, '}')
+	}
+	e, _ := json.Marshal(o.Error)
+	b = append(b, `{"error":`...)
+	b = append(b, e...)
+	return append(b, '}')
 }
 
 // failure maps a failed or cancelled run to the error :execute returns.
@@ -331,33 +385,6 @@ func (s *Service) failure(id string, res *engine.Result, deadline bool) *storedE
 		return &storedError{Code: rpc.CodeInternal, Message: res.Err.Error(), Meta: meta}
 	}
 	return &storedError{Code: rpc.CodeInternal, Message: "execution " + id + " failed", Meta: meta}
-}
-
-type eventParam struct {
-	Key   string          `json:"key"`
-	Value *spec.ValueType `json:"value"`
-	kind  value.Kind
-}
-
-func eventParams(ps []eventParam) json.RawMessage {
-	b, _ := json.Marshal(struct {
-		Parameters []eventParam `json:"parameters"`
-	}{ps})
-	return b
-}
-
-func parameterEntries(ps []eventParam) json.RawMessage {
-	type entry struct {
-		Key      string          `json:"key"`
-		Value    *spec.ValueType `json:"value"`
-		DataType string          `json:"dataType,omitempty"`
-	}
-	es := make([]entry, len(ps))
-	for i, p := range ps {
-		es[i] = entry{Key: p.Key, Value: p.Value, DataType: legacyDataType(p.kind)}
-	}
-	b, _ := json.Marshal(es)
-	return b
 }
 
 // legacyDataType is the EventBus dataType name of a kind.

@@ -2,8 +2,8 @@ package service
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
+	"slices"
 	"strconv"
 	"time"
 
@@ -14,125 +14,200 @@ import (
 	"github.com/integrationd/integrationd/internal/value"
 )
 
-// execRecord is the Details document of a stored execution.
-type execRecord struct {
-	ExecutionDetails executionDetails `json:"executionDetails"`
-	SnapshotNumber   string           `json:"snapshotNumber,omitempty"`
-	Log              *executionLog    `json:"executionLog,omitempty"`
-	Outcome          *outcome         `json:"outcome,omitempty"`
-}
-
-type executionDetails struct {
-	State              string         `json:"state"`
-	AttemptStats       []attemptStats `json:"attemptStats,omitempty"`
-	ExecutionSnapshots []snapshot     `json:"executionSnapshots,omitempty"`
-}
-
-type attemptStats struct {
-	StartTime string `json:"startTime,omitempty"`
-	EndTime   string `json:"endTime,omitempty"`
-}
-
-type snapshot struct {
-	CheckpointTaskNumber      string                `json:"checkpointTaskNumber,omitempty"`
-	ExecutionSnapshotMetadata snapshotMetadata      `json:"executionSnapshotMetadata"`
-	TaskExecutionDetails      []taskExecutionDetail `json:"taskExecutionDetails,omitempty"`
-	Params                    map[string]eventParam `json:"params,omitempty"`
-}
-
-type snapshotMetadata struct {
-	ExecutionAttempt int    `json:"executionAttempt"`
-	Task             string `json:"task,omitempty"`
-	TaskAttempt      int    `json:"taskAttempt"`
-	TaskLabel        string `json:"taskLabel,omitempty"`
-	TaskNumber       string `json:"taskNumber,omitempty"`
-	IntegrationName  string `json:"integrationName,omitempty"`
-}
-
-type taskExecutionDetail struct {
-	TaskNumber         string         `json:"taskNumber"`
-	TaskExecutionState string         `json:"taskExecutionState"`
-	TaskAttemptStats   []attemptStats `json:"taskAttemptStats,omitempty"`
-}
-
-// executionLog is integrationd's addition to the Execution resource: the
-// error, the per-task errors and the log lines, which v1 has no field for.
-type executionLog struct {
-	Error     string           `json:"error,omitempty"`
-	ErrorTask string           `json:"errorTaskId,omitempty"`
-	Tasks     []taskLog        `json:"tasks,omitempty"`
-	Lines     []engine.LogLine `json:"lines,omitempty"`
-}
-
-type taskLog struct {
-	TaskID string   `json:"taskId"`
-	Task   string   `json:"task"`
-	State  string   `json:"state"`
-	Errors []string `json:"errors,omitempty"`
-}
+// The Details document of a stored execution:
+//
+//	{"executionDetails": {"state", "attemptStats", "executionSnapshots"},
+//	 "snapshotNumber": "1",
+//	 "responseParameters": {name: EventParameter},
+//	 "executionLog": {"error", "errorTaskId", "tasks", "lines"}}
+//
+// Request holds requestParameters and Response the :execute outcome (kept
+// for requestId de-duplication). They are encoded by hand: this runs for
+// every execution, and reflection-based encoding was most of its cost.
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
+func appendTime(b []byte, t time.Time) []byte {
+	b = append(b, '"')
+	b = t.UTC().AppendFormat(b, time.RFC3339Nano)
+	return append(b, '"')
+}
+
+// appendParam appends an EventParameter {"key": k, "value": ValueType}.
+func appendParam(b []byte, k string, v value.Value) []byte {
+	b = append(b, `{"key":`...)
+	b = value.AppendString(b, k)
+	b = append(b, `,"value":`...)
+	b = value.AppendValueType(b, v)
+	return append(b, '}')
+}
+
+// appendParamMap appends {name: EventParameter} for names, in order.
+func appendParamMap(b []byte, names []string, vals map[string]value.Value) []byte {
+	b = append(b, '{')
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = value.AppendString(b, n)
+		b = append(b, ':')
+		b = appendParam(b, n, vals[n])
+	}
+	return append(b, '}')
+}
+
+func appendAttempts(b []byte, as []engine.Attempt) []byte {
+	b = append(b, '[')
+	for i, a := range as {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"startTime":`...)
+		b = appendTime(b, a.Start)
+		b = append(b, `,"endTime":`...)
+		b = appendTime(b, a.End)
+		b = append(b, '}')
+	}
+	return append(b, ']')
+}
+
+func sortedKeys[V any](m map[string]V) []string {
+	ks := make([]string, 0, len(m))
+	for k := range m {
+		ks = append(ks, k)
+	}
+	slices.Sort(ks)
+	return ks
+}
+
 func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, id string, created time.Time, in map[string]value.Value, res *engine.Result, out *outcome) *store.Execution {
-	state := res.State
-	reqParams := make(map[string]eventParam, len(in))
 	flat := make(map[string]string, len(in))
 	for k, val := range in {
-		reqParams[k] = eventParam{Key: k, Value: value.ToSpec(val)}
 		flat[k] = val.Text()
 	}
-	respParams := make(map[string]eventParam)
-	for _, n := range append(append([]string(nil), p.OutputNames()...), engine.SystemVarNames()...) {
-		respParams[n] = eventParam{Key: n, Value: value.ToSpec(res.Vars[n])}
+	reqJSON := appendParamMap(make([]byte, 0, 256), sortedKeys(in), in)
+
+	b := make([]byte, 0, 4096)
+	b = append(b, `{"executionDetails":{"state":`...)
+	b = value.AppendString(b, res.State)
+	b = append(b, `,"attemptStats":`...)
+	b = appendAttempts(b, res.Attempts)
+	b = append(b, `,"executionSnapshots":[`...)
+	attempt := strconv.Itoa(len(res.Attempts))
+	writeSnap := func(t *engine.TaskRecord, last bool) {
+		b = append(b, '{')
+		if t != nil {
+			b = append(b, `"checkpointTaskNumber":`...)
+			b = value.AppendString(b, t.TaskID)
+			b = append(b, ',')
+		}
+		b = append(b, `"executionSnapshotMetadata":{"executionAttempt":`...)
+		b = append(b, attempt...)
+		if t != nil {
+			b = append(b, `,"task":`...)
+			b = value.AppendString(b, t.Task)
+			b = append(b, `,"taskAttempt":`...)
+			b = strconv.AppendInt(b, int64(len(t.Attempts)), 10)
+			if t.DisplayName != "" {
+				b = append(b, `,"taskLabel":`...)
+				b = value.AppendString(b, t.DisplayName)
+			}
+			b = append(b, `,"taskNumber":`...)
+			b = value.AppendString(b, t.TaskID)
+		}
+		b = append(b, `,"integrationName":`...)
+		b = value.AppendString(b, v.Key.Name)
+		b = append(b, '}')
+		if t != nil {
+			b = append(b, `,"taskExecutionDetails":[{"taskNumber":`...)
+			b = value.AppendString(b, t.TaskID)
+			b = append(b, `,"taskExecutionState":`...)
+			b = value.AppendString(b, t.State)
+			b = append(b, `,"taskAttemptStats":`...)
+			b = appendAttempts(b, t.Attempts)
+			b = append(b, "}]"...)
+		}
+		if last {
+			b = append(b, `,"params":`...)
+			b = appendParamMap(b, sortedKeys(res.Vars), res.Vars)
+		}
+		b = append(b, '}')
 	}
-	rec := execRecord{
-		ExecutionDetails: executionDetails{State: state},
-		SnapshotNumber:   strconv.FormatInt(v.SnapshotNumber, 10),
-		Outcome:          out,
-		Log:              &executionLog{ErrorTask: res.ErrorTask, Lines: res.Logs},
+	if len(res.Tasks) == 0 {
+		writeSnap(nil, true)
 	}
+	for i, t := range res.Tasks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		writeSnap(t, i == len(res.Tasks)-1)
+	}
+	b = append(b, `]},"snapshotNumber":"`...)
+	b = strconv.AppendInt(b, v.SnapshotNumber, 10)
+	b = append(b, `","responseParameters":`...)
+	b = appendParamMap(b, outputNames(p), res.Vars)
+	b = append(b, `,"executionLog":{`...)
 	if res.Err != nil {
-		rec.Log.Error = res.Err.Error()
+		b = append(b, `"error":`...)
+		b = value.AppendString(b, res.Err.Error())
+		b = append(b, ',')
 	}
-	for _, a := range res.Attempts {
-		rec.ExecutionDetails.AttemptStats = append(rec.ExecutionDetails.AttemptStats, attemptStats{StartTime: ts(a.Start), EndTime: ts(a.End)})
+	if res.ErrorTask != "" {
+		b = append(b, `"errorTaskId":`...)
+		b = value.AppendString(b, res.ErrorTask)
+		b = append(b, ',')
 	}
-	attempt := len(res.Attempts)
-	for _, t := range res.Tasks {
-		d := taskExecutionDetail{TaskNumber: t.TaskID, TaskExecutionState: t.State}
-		tl := taskLog{TaskID: t.TaskID, Task: t.Task, State: t.State}
+	b = append(b, `"tasks":[`...)
+	for i, t := range res.Tasks {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"taskId":`...)
+		b = value.AppendString(b, t.TaskID)
+		b = append(b, `,"task":`...)
+		b = value.AppendString(b, t.Task)
+		b = append(b, `,"state":`...)
+		b = value.AppendString(b, t.State)
+		b = append(b, `,"errors":[`...)
+		n := 0
 		for _, a := range t.Attempts {
-			d.TaskAttemptStats = append(d.TaskAttemptStats, attemptStats{StartTime: ts(a.Start), EndTime: ts(a.End)})
 			if a.Error != "" {
-				tl.Errors = append(tl.Errors, a.Error)
+				if n > 0 {
+					b = append(b, ',')
+				}
+				b = value.AppendString(b, a.Error)
+				n++
 			}
 		}
-		rec.Log.Tasks = append(rec.Log.Tasks, tl)
-		rec.ExecutionDetails.ExecutionSnapshots = append(rec.ExecutionDetails.ExecutionSnapshots, snapshot{
-			CheckpointTaskNumber: t.TaskID,
-			ExecutionSnapshotMetadata: snapshotMetadata{ExecutionAttempt: attempt, Task: t.Task, TaskAttempt: len(t.Attempts),
-				TaskLabel: t.DisplayName, TaskNumber: t.TaskID, IntegrationName: v.Key.Name},
-			TaskExecutionDetails: []taskExecutionDetail{d},
-		})
+		b = append(b, "]}"...)
 	}
-	final := make(map[string]eventParam, len(res.Vars))
-	for k, val := range res.Vars {
-		final[k] = eventParam{Key: k, Value: value.ToSpec(val)}
+	b = append(b, `],"lines":[`...)
+	for i, l := range res.Logs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = append(b, `{"taskId":`...)
+		b = value.AppendString(b, l.TaskID)
+		b = append(b, `,"time":`...)
+		b = appendTime(b, l.Time)
+		b = append(b, `,"message":`...)
+		b = value.AppendString(b, l.Msg)
+		b = append(b, '}')
 	}
-	if n := len(rec.ExecutionDetails.ExecutionSnapshots); n > 0 {
-		rec.ExecutionDetails.ExecutionSnapshots[n-1].Params = final
-	} else {
-		rec.ExecutionDetails.ExecutionSnapshots = []snapshot{{ExecutionSnapshotMetadata: snapshotMetadata{ExecutionAttempt: attempt, IntegrationName: v.Key.Name}, Params: final}}
-	}
-	reqJSON, _ := json.Marshal(reqParams)
-	respJSON, _ := json.Marshal(respParams)
-	details, _ := json.Marshal(rec)
+	b = append(b, "]}}"...)
+
 	return &store.Execution{
 		Key: v.Key, ID: id, VersionID: v.ID, TriggerID: req.TriggerID, RequestID: req.RequestID,
-		State: state, ExecutionMethod: "POST", Params: flat,
-		Request: reqJSON, Response: respJSON, Details: details,
+		State: res.State, ExecutionMethod: "POST", Params: flat,
+		Request: reqJSON, Response: out.appendJSON(nil), Details: b,
 		CreateTime: created, UpdateTime: s.cfg.Now().UTC(),
 	}
+}
+
+// outputNames are the variables :execute returns: OUT and IN_OUT, then the
+// system variables.
+func outputNames(p *engine.Plan) []string {
+	return append(append([]string(nil), p.OutputNames()...), engine.SystemVarNames()...)
 }
 
 // ExecutionView is an execution as the API returns it.
@@ -154,7 +229,7 @@ func (s *Service) execView(e *store.Execution) (*ExecutionView, error) {
 	for _, part := range []struct {
 		key string
 		raw []byte
-	}{{"requestParameters", e.Request}, {"responseParameters", e.Response}} {
+	}{{"requestParameters", e.Request}} {
 		if len(part.raw) == 0 {
 			continue
 		}
@@ -169,7 +244,7 @@ func (s *Service) execView(e *store.Execution) (*ExecutionView, error) {
 		return nil, fmt.Errorf("stored execution %s: details: %w", e.ID, err)
 	}
 	if d, ok := j.(*value.Object); ok {
-		for _, k := range []string{"executionDetails", "snapshotNumber", "executionLog"} {
+		for _, k := range []string{"responseParameters", "executionDetails", "snapshotNumber", "executionLog"} {
 			if x, ok := d.Get(k); ok {
 				doc.Set(k, x)
 			}

@@ -1,6 +1,8 @@
 package value_test
 
 import (
+	"encoding/json"
+	"reflect"
 	"strings"
 	"testing"
 
@@ -237,4 +239,28 @@ func FuzzTemplate(f *testing.F) {
 			t.Fatalf("static template %q rendered differently", s)
 		}
 	})
+}
+
+func TestAppendValueTypeMatchesToSpec(t *testing.T) {
+	t.Parallel()
+	obj, _ := value.ParseJSON(`{"a":[1,"x",null],"b":{"c":true}}`)
+	for _, v := range []value.Value{
+		{}, value.Str("he said \"hi\"\n"), value.Integer(-42), value.Float(2.5), value.Float(3), value.Boolean(true),
+		value.FromJSON(obj), value.FromJSON(nil), value.Strings([]string{"a", "b"}), value.Ints([]int64{1, 2}),
+		value.Floats([]float64{1.5, 2}), value.Bools([]bool{true, false}), value.Strings(nil),
+	} {
+		got := string(value.AppendValueType(nil, v))
+		want, err := json.Marshal(value.ToSpec(v))
+		if err != nil {
+			t.Fatal(err)
+		}
+		var g, w any
+		if err := json.Unmarshal([]byte(got), &g); err != nil {
+			t.Fatalf("AppendValueType(%v) = %s: %v", v, got, err)
+		}
+		_ = json.Unmarshal(want, &w)
+		if !reflect.DeepEqual(g, w) {
+			t.Errorf("AppendValueType(%v) = %s, want %s", v, got, want)
+		}
+	}
 }
