@@ -5,6 +5,7 @@ import (
 	"errors"
 	"log/slog"
 	"sync"
+	"time"
 
 	"github.com/integrationd/integrationd/internal/store"
 )
@@ -90,15 +91,40 @@ func (w *writer) flush(ctx context.Context) error {
 	}
 }
 
+// linger is how long the writer waits for more records after the first
+// of a batch: a few milliseconds turn many small commits into one.
+const linger = 2 * time.Millisecond
+
 func (w *writer) loop() {
 	defer close(w.done)
 	batch := make([]*store.Execution, 0, maxBatch)
 	var flushes []chan struct{}
+	timer := time.NewTimer(time.Hour)
+	timer.Stop()
 	for {
+		stopping := false
 		select {
 		case r := <-w.in:
 			batch, flushes = w.add(batch, flushes, r)
 		case <-w.stop:
+			stopping = true
+		}
+		// Gather what else arrives within the linger, unless someone is
+		// waiting for a flush or the writer is stopping.
+		timer.Reset(linger)
+	gather:
+		for len(batch) < maxBatch && len(flushes) == 0 && !stopping {
+			select {
+			case r := <-w.in:
+				batch, flushes = w.add(batch, flushes, r)
+			case <-timer.C:
+				break gather
+			case <-w.stop:
+				stopping = true
+			}
+		}
+		timer.Stop()
+		if stopping {
 		drain:
 			for {
 				select {
@@ -108,21 +134,12 @@ func (w *writer) loop() {
 					break drain
 				}
 			}
-			w.write(batch, flushes)
-			return
-		}
-		// Take whatever else is already queued, up to a batch.
-	more:
-		for len(batch) < maxBatch {
-			select {
-			case r := <-w.in:
-				batch, flushes = w.add(batch, flushes, r)
-			default:
-				break more
-			}
 		}
 		w.write(batch, flushes)
 		batch, flushes = batch[:0], flushes[:0]
+		if stopping {
+			return
+		}
 	}
 }
 
