@@ -223,6 +223,7 @@ type run struct {
 	states  map[*node]*nodeState
 	done    chan completion
 	running int
+	ready   []*node
 	seq     int
 
 	main     *scope
@@ -262,12 +263,14 @@ func (r *run) execute(parent context.Context) {
 	r.main = &scope{}
 	r.prepare(r.main, r.tr.starts)
 	r.startEdges(r.main, r.tr.starts, r.tr.first)
+	r.launch()
 
 	for r.running > 0 {
 		select {
 		case c := <-r.done:
 			r.running--
 			r.complete(c)
+			r.launch()
 		case <-r.ctx.Done():
 			r.drain()
 		}
@@ -349,21 +352,53 @@ func (r *run) record(n *node, state string) *TaskRecord {
 func (r *run) schedule(n *node) {
 	st := r.states[n]
 	st.decided = true
-	st.scope.running++
 	r.record(n, "IN_PROCESS")
 	if r.fatal != nil || r.ret != nil || r.ctx.Err() != nil {
-		st.scope.running--
 		r.record(n, TaskCancelled)
 		return
 	}
-	r.running++
-	tc := &TaskContext{Vars: r.vars, Exec: r.req.Exec, TaskID: n.id, Task: n.cfg.Task, Logger: r.opts.Logger, Now: r.opts.Now, log: r.logs}
-	go r.attemptLoop(n, tc)
+	st.scope.running++
+	r.ready = append(r.ready, n)
 }
 
-// attemptLoop runs a task's attempts, retrying in place as its policy says,
-// and reports the outcome to the coordinator.
-func (r *run) attemptLoop(n *node, tc *TaskContext) {
+// launch starts the ready tasks. A lone ready task with nothing else
+// running runs on the coordinator's goroutine (the common sequential case
+// pays no goroutine hand-off); otherwise each gets its own goroutine.
+func (r *run) launch() {
+	for len(r.ready) > 0 {
+		if r.fatal != nil || r.ret != nil || r.ctx.Err() != nil {
+			for _, n := range r.ready {
+				r.states[n].scope.running--
+				r.record(n, TaskCancelled)
+			}
+			r.ready = r.ready[:0]
+			return
+		}
+		if len(r.ready) == 1 && r.running == 0 {
+			n := r.ready[0]
+			r.ready = r.ready[:0]
+			r.running++
+			c := r.attempts(n, r.taskContext(n))
+			r.running--
+			r.complete(c)
+			continue
+		}
+		for _, n := range r.ready {
+			r.running++
+			tc := r.taskContext(n)
+			go func() { r.done <- r.attempts(n, tc) }()
+		}
+		r.ready = r.ready[:0]
+	}
+}
+
+func (r *run) taskContext(n *node) *TaskContext {
+	return &TaskContext{Vars: r.vars, Exec: r.req.Exec, TaskID: n.id, Task: n.cfg.Task, Logger: r.opts.Logger, Now: r.opts.Now, log: r.logs}
+}
+
+// attempts runs a task's attempts, retrying in place as its policy says,
+// and returns the outcome for the coordinator.
+func (r *run) attempts(n *node, tc *TaskContext) completion {
 	var attempts []Attempt
 	for try := 1; ; try++ {
 		tc.Attempt = try
@@ -372,15 +407,13 @@ func (r *run) attemptLoop(n *node, tc *TaskContext) {
 		a := Attempt{Start: start, End: r.opts.Now()}
 		if err == nil {
 			attempts = append(attempts, a)
-			r.done <- completion{n: n, attempts: attempts}
-			return
+			return completion{n: n, attempts: attempts}
 		}
 		a.Error = err.Error()
 		attempts = append(attempts, a)
 		var ret *ReturnError
 		if errors.As(err, &ret) || r.ctx.Err() != nil {
-			r.done <- completion{n: n, err: err, pol: policy{strategy: spec.RetryFatal}, attempts: attempts}
-			return
+			return completion{n: n, err: err, pol: policy{strategy: spec.RetryFatal}, attempts: attempts}
 		}
 		msg, code := errorParts(err)
 		_ = r.vars.Set(VarErrorInfo, errorInfo(msg, code))
@@ -390,8 +423,7 @@ func (r *run) attemptLoop(n *node, tc *TaskContext) {
 				continue
 			}
 		}
-		r.done <- completion{n: n, err: err, pol: pol, attempts: attempts}
-		return
+		return completion{n: n, err: err, pol: pol, attempts: attempts}
 	}
 }
 
