@@ -641,3 +641,5 @@ func BenchmarkExecute(b *testing.B) {
 		}
 	})
 }
+
+func readFileErr(path string) ([]byte, error) { return os.ReadFile(path) }
