@@ -201,6 +201,13 @@ func TestTourWithGoogleClient(t *testing.T) {
 	if _, ok := ex.RequestParameters["order"]; !ok {
 		t.Errorf("requestParameters = %v", ex.RequestParameters)
 	}
+	var respParams map[string]struct {
+		Key   string
+		Value struct{ DoubleValue float64 }
+	}
+	if err := json.Unmarshal(mustJSON(t, ex.ResponseParameters), &respParams); err != nil || respParams["total"].Value.DoubleValue != 131 || len(respParams) != 10 {
+		t.Errorf("responseParameters = %v (%v)", respParams, err)
+	}
 
 	// A small order takes the other branch.
 	resp2, err := e.c.Projects.Locations.Integrations.Execute(integ, &integrations.GoogleCloudIntegrationsV1alphaExecuteIntegrationsRequest{TriggerId: "api_trigger/order_total"}).Do()
@@ -640,6 +647,15 @@ func BenchmarkExecute(b *testing.B) {
 			}
 		}
 	})
+}
+
+func mustJSON(t *testing.T, v any) []byte {
+	t.Helper()
+	b, err := json.Marshal(v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return b
 }
 
 func readFileErr(path string) ([]byte, error) { return os.ReadFile(path) }

@@ -25,6 +25,9 @@ import (
 // for requestId de-duplication). They are encoded by hand: this runs for
 // every execution, and reflection-based encoding was most of its cost.
 
+// maxIndexedParam is the longest parameter text indexed for filtering.
+const maxIndexedParam = 256
+
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
 
 func appendTime(b []byte, t time.Time) []byte {
@@ -83,7 +86,11 @@ func sortedKeys[V any](m map[string]V) []string {
 func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, id string, created time.Time, in map[string]value.Value, res *engine.Result, out *outcome) *store.Execution {
 	flat := make(map[string]string, len(in))
 	for k, val := range in {
-		flat[k] = val.Text()
+		// Long values (a whole JSON document) are not indexed for the
+		// parameter filters of executions.list.
+		if t := val.Text(); len(t) <= maxIndexedParam {
+			flat[k] = t
+		}
 	}
 	reqJSON := appendParamMap(make([]byte, 0, 256), sortedKeys(in), in)
 
@@ -144,9 +151,16 @@ func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, 
 	}
 	b = append(b, `]},"snapshotNumber":"`...)
 	b = strconv.AppendInt(b, v.SnapshotNumber, 10)
-	b = append(b, `","responseParameters":`...)
-	b = appendParamMap(b, outputNames(p), res.Vars)
-	b = append(b, `,"executionLog":{`...)
+	// responseParameters are rebuilt from the last snapshot's params and
+	// these names when the execution is read: no need to store them twice.
+	b = append(b, `","outputNames":[`...)
+	for i, n := range outputNames(p) {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = value.AppendString(b, n)
+	}
+	b = append(b, `],"executionLog":{`...)
 	if res.Err != nil {
 		b = append(b, `"error":`...)
 		b = value.AppendString(b, res.Err.Error())
@@ -196,10 +210,14 @@ func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, 
 	}
 	b = append(b, "]}}"...)
 
+	var outJSON []byte
+	if req.RequestID != "" { // kept to answer a repeated requestId
+		outJSON = out.appendJSON(nil)
+	}
 	return &store.Execution{
 		Key: v.Key, ID: id, VersionID: v.ID, TriggerID: req.TriggerID, RequestID: req.RequestID,
 		State: res.State, ExecutionMethod: "POST", Params: flat,
-		Request: reqJSON, Response: out.appendJSON(nil), Details: b,
+		Request: reqJSON, Response: outJSON, Details: b,
 		CreateTime: created, UpdateTime: s.cfg.Now().UTC(),
 	}
 }
@@ -244,13 +262,40 @@ func (s *Service) execView(e *store.Execution) (*ExecutionView, error) {
 		return nil, fmt.Errorf("stored execution %s: details: %w", e.ID, err)
 	}
 	if d, ok := j.(*value.Object); ok {
-		for _, k := range []string{"responseParameters", "executionDetails", "snapshotNumber", "executionLog"} {
+		doc.Set("responseParameters", responseParameters(d))
+		for _, k := range []string{"executionDetails", "snapshotNumber", "executionLog"} {
 			if x, ok := d.Get(k); ok {
 				doc.Set(k, x)
 			}
 		}
 	}
 	return &ExecutionView{Execution: e, Doc: doc}, nil
+}
+
+// responseParameters picks the output variables out of the last
+// snapshot's params.
+func responseParameters(d *value.Object) *value.Object {
+	out := value.NewObject(8)
+	names, _ := d.Get("outputNames")
+	details, _ := d.Get("executionDetails")
+	snaps, _ := value.GetPath(details, value.Path{{Key: "executionSnapshots"}})
+	list, _ := snaps.([]any)
+	if len(list) == 0 {
+		return out
+	}
+	params, _ := value.GetPath(list[len(list)-1], value.Path{{Key: "params"}})
+	po, _ := params.(*value.Object)
+	ns, _ := names.([]any)
+	for _, n := range ns {
+		name, _ := n.(string)
+		if po == nil {
+			break
+		}
+		if p, ok := po.Get(name); ok {
+			out.Set(name, p)
+		}
+	}
+	return out
 }
 
 // GetExecution returns one execution, including one still being written.

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"reflect"
-	"regexp"
 	"strings"
 	"sync"
 )
@@ -14,7 +13,7 @@ import (
 // the lenient scalar types of this package accept their alternative
 // spellings. Keys of maps (parameter names, properties) are never renamed.
 func Unmarshal(data []byte, v any) error {
-	if !snakeKey.Match(data) {
+	if !hasSnakeKey(data) {
 		return json.Unmarshal(data, v)
 	}
 	var tree any
@@ -31,9 +30,41 @@ func Unmarshal(data []byte, v any) error {
 	return json.Unmarshal(norm, v)
 }
 
-// snakeKey finds an object key with an underscore between letters, the only
-// case in which the slower renaming pass is needed.
-var snakeKey = regexp.MustCompile(`"[a-z][a-zA-Z0-9]*_[a-zA-Z0-9_]*"\s*:`)
+// hasSnakeKey reports whether data may hold an object key with an
+// underscore (a string followed by ':'), the only case in which the slower
+// renaming pass is needed. It scans strings once; a false positive only
+// costs the slow path.
+func hasSnakeKey(data []byte) bool {
+	for i := 0; i < len(data); i++ {
+		if data[i] != '"' {
+			continue
+		}
+		underscore := false
+		j := i + 1
+		for ; j < len(data) && data[j] != '"'; j++ {
+			switch data[j] {
+			case '\\':
+				j++
+			case '_':
+				underscore = true
+			}
+		}
+		i = j
+		if !underscore {
+			continue
+		}
+		for k := j + 1; k < len(data); k++ {
+			c := data[k]
+			if c == ':' {
+				return true
+			}
+			if c != ' ' && c != '\t' && c != '\n' && c != '\r' {
+				break
+			}
+		}
+	}
+	return false
+}
 
 // camelize renames snake_case keys of objects decoded for struct types to
 // the struct's JSON names, guided by t.

@@ -69,6 +69,9 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		"_synchronous":  {"NORMAL"},
 		"_foreign_keys": {"1"},
 		"_busy_timeout": {fmt.Sprint(busyTimeout.Milliseconds())},
+		// Statement journals (the upsert of executions needs one) stay in
+		// memory instead of a temporary file written at every commit.
+		"_pragma": {"temp_store(memory)"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
