@@ -122,7 +122,7 @@ func TestSamplesExecute(t *testing.T) {
 			snaps := ex["executionDetails"].(map[string]any)["executionSnapshots"].([]any)
 			params := snaps[len(snaps)-1].(map[string]any)["params"].(map[string]any)
 			for k, want := range c.final {
-				got := params[k].(map[string]any)["value"].(map[string]any)["jsonValue"]
+				got := params[k].(map[string]any)["jsonValue"]
 				if got != want {
 					t.Errorf("final %s = %v, want %s", k, got, want)
 				}

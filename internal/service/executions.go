@@ -45,7 +45,8 @@ func appendParam(b []byte, k string, v value.Value) []byte {
 	return append(b, '}')
 }
 
-// appendParamMap appends {name: EventParameter} for names, in order.
+// appendParamMap appends {name: ValueType} for names, in order: the form of
+// an Execution's requestParameters, responseParameters and snapshot params.
 func appendParamMap(b []byte, names []string, vals map[string]value.Value) []byte {
 	b = append(b, '{')
 	for i, n := range names {
@@ -54,7 +55,7 @@ func appendParamMap(b []byte, names []string, vals map[string]value.Value) []byt
 		}
 		b = value.AppendString(b, n)
 		b = append(b, ':')
-		b = appendParam(b, n, vals[n])
+		b = value.AppendValueType(b, vals[n])
 	}
 	return append(b, '}')
 }
