@@ -143,7 +143,7 @@ func Run(ctx context.Context, p *Plan, req Request, opts Options) *Result {
 		r.execute(ctx)
 		res.Attempts = append(res.Attempts, Attempt{Start: start, End: opts.Now()})
 		res.State, res.Err, res.ErrorTask = r.outcome()
-		res.Vars = r.vars.Snapshot()
+		res.Vars = r.vars.Final()
 		res.Tasks = r.records()
 		if res.Err != nil {
 			res.Attempts[len(res.Attempts)-1].Error = res.Err.Error()

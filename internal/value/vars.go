@@ -16,14 +16,13 @@ type Vars struct {
 }
 
 // NewVars returns an empty namespace. decl maps declared variable names to
-// their kinds; it is read, not kept.
+// their kinds; it is kept, not copied, and must not change afterwards (a
+// compiled plan shares one with all its executions).
 func NewVars(decl map[string]Kind) *Vars {
-	v := &Vars{vals: make(map[string]Value, len(decl)+8), kinds: make(map[string]Kind, len(decl))}
-	for k, kind := range decl {
-		v.kinds[k] = kind
-		v.vals[k] = Value{}
+	if decl == nil {
+		decl = map[string]Kind{}
 	}
-	return v
+	return &Vars{vals: make(map[string]Value, len(decl)+4), kinds: decl}
 }
 
 // Lookup implements Getter: declared variables are found even without a
@@ -32,6 +31,9 @@ func (vs *Vars) Lookup(name string) (Value, bool) {
 	vs.mu.RLock()
 	v, ok := vs.vals[name]
 	vs.mu.RUnlock()
+	if !ok {
+		_, ok = vs.kinds[name]
+	}
 	return v, ok
 }
 
@@ -86,27 +88,51 @@ func (vs *Vars) SetPath(name string, p Path, v Value) error {
 	return nil
 }
 
-// Names returns the names of all variables, sorted.
+// Names returns the names of all variables, declared or set, sorted.
 func (vs *Vars) Names() []string {
 	vs.mu.RLock()
-	names := make([]string, 0, len(vs.vals))
+	names := make([]string, 0, len(vs.vals)+len(vs.kinds))
 	for k := range vs.vals {
 		names = append(names, k)
+	}
+	for k := range vs.kinds {
+		if _, set := vs.vals[k]; !set {
+			names = append(names, k)
+		}
 	}
 	vs.mu.RUnlock()
 	sort.Strings(names)
 	return names
 }
 
-// Snapshot returns a copy of the current values. Values are immutable, so
-// the copy is cheap.
+// Snapshot returns a copy of the current values, declared variables
+// without a value included as Null. Values are immutable, so the copy is
+// cheap.
 func (vs *Vars) Snapshot() map[string]Value {
 	vs.mu.RLock()
-	m := make(map[string]Value, len(vs.vals))
+	m := make(map[string]Value, len(vs.vals)+len(vs.kinds))
+	for k := range vs.kinds {
+		m[k] = Value{}
+	}
 	for k, v := range vs.vals {
 		m[k] = v
 	}
 	vs.mu.RUnlock()
+	return m
+}
+
+// Final returns the values like Snapshot, without copying: the namespace
+// must not be used afterwards (the engine calls it once a run is over).
+func (vs *Vars) Final() map[string]Value {
+	vs.mu.Lock()
+	defer vs.mu.Unlock()
+	for k := range vs.kinds {
+		if _, set := vs.vals[k]; !set {
+			vs.vals[k] = Value{}
+		}
+	}
+	m := vs.vals
+	vs.vals = nil
 	return m
 }
 
