@@ -25,7 +25,7 @@ import (
 // for requestId de-duplication). They are encoded by hand: this runs for
 // every execution, and reflection-based encoding was most of its cost.
 
-// maxIndexedParam is the longest parameter text indexed for filtering.
+// maxIndexedParam is the longest parameter text kept for filtering.
 const maxIndexedParam = 256
 
 func ts(t time.Time) string { return t.UTC().Format(time.RFC3339Nano) }
@@ -87,7 +87,7 @@ func sortedKeys[V any](m map[string]V) []string {
 func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, id string, created time.Time, in map[string]value.Value, res *engine.Result, out *outcome) *store.Execution {
 	flat := make(map[string]string, len(in))
 	for k, val := range in {
-		// Long values (a whole JSON document) are not indexed for the
+		// Long values (a whole JSON document) are not kept for the
 		// parameter filters of executions.list.
 		if t := val.Text(); len(t) <= maxIndexedParam {
 			flat[k] = t

@@ -103,6 +103,12 @@ var migrations = []migration{
 			`CREATE INDEX execution_params_value ON execution_params (value)`,
 		},
 	},
+	{
+		name: "parameter filters read the params column",
+		stmts: []string{
+			`DROP TABLE execution_params`,
+		},
+	},
 }
 
 // migrate brings the database on db up to len(migrations), one transaction
