@@ -35,8 +35,12 @@ const busyTimeout = 10 * time.Second
 type Store struct {
 	w   *sql.DB // exactly one connection: every write transaction
 	r   *sql.DB // query-only connections for reads
+	ck  *sql.DB // one connection for WAL checkpoints
 	log *slog.Logger
 	now func() time.Time
+
+	stopCk chan struct{} // closed by Close: stops the checkpointer
+	ckDone chan struct{} // closed when the checkpointer has stopped
 
 	closeOnce sync.Once
 	closeErr  error
@@ -70,8 +74,10 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		"_foreign_keys": {"1"},
 		"_busy_timeout": {fmt.Sprint(busyTimeout.Milliseconds())},
 		// Statement journals (the upsert of executions needs one) stay in
-		// memory instead of a temporary file written at every commit.
-		"_pragma": {"temp_store(memory)"},
+		// memory instead of a temporary file written at every commit, and
+		// the write-ahead log is checkpointed by its own goroutine (see
+		// checkpointLoop) instead of inside a writer's commit.
+		"_pragma": {"temp_store(memory)", "wal_autocheckpoint(0)"},
 	}))
 	if err != nil {
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
@@ -105,8 +111,44 @@ func Open(ctx context.Context, path string, logger *slog.Logger) (*Store, error)
 		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
 	}
 
+	ck, err := sql.Open("sqlite", dsn(abs, url.Values{
+		"_busy_timeout": {fmt.Sprint(busyTimeout.Milliseconds())},
+	}))
+	if err != nil {
+		r.Close()
+		w.Close()
+		return nil, fmt.Errorf("sqlite: open %q: %w", path, err)
+	}
+	ck.SetMaxOpenConns(1)
+
 	logger.Debug("sqlite: opened store", "path", abs, "readers", n)
-	return &Store{w: w, r: r, log: logger, now: time.Now}, nil
+	s := &Store{w: w, r: r, ck: ck, log: logger, now: time.Now, stopCk: make(chan struct{}), ckDone: make(chan struct{})}
+	go s.checkpointLoop()
+	return s, nil
+}
+
+// checkpointInterval is how often the write-ahead log is copied back into
+// the database file.
+const checkpointInterval = 200 * time.Millisecond
+
+// checkpointLoop runs passive checkpoints beside the writer, so that
+// copying the log back never stalls a commit (SQLite's automatic
+// checkpoint runs inside the commit that crosses its threshold). It stops
+// when Close closes stopCk.
+func (s *Store) checkpointLoop() {
+	defer close(s.ckDone)
+	t := time.NewTicker(checkpointInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-s.stopCk:
+			return
+		case <-t.C:
+			if _, err := s.ck.Exec("PRAGMA wal_checkpoint(PASSIVE)"); err != nil {
+				s.log.Warn("sqlite: checkpoint failed", "err", err)
+			}
+		}
+	}
 }
 
 // dsn returns the driver data source name for the file at abs with the
@@ -120,6 +162,9 @@ func dsn(abs string, q url.Values) string {
 // every connection. Calls after the first return the first call's result.
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		close(s.stopCk)
+		<-s.ckDone
+		errC := s.ck.Close()
 		errR := s.r.Close()
 		ctx := context.Background()
 		// Refresh planner statistics where SQLite deems it worthwhile.
@@ -132,7 +177,7 @@ func (s *Store) Close() error {
 			s.log.Warn("sqlite: checkpoint at close failed", "err", err)
 		}
 		errW := s.w.Close()
-		if err := errors.Join(errR, errW); err != nil {
+		if err := errors.Join(errC, errR, errW); err != nil {
 			s.closeErr = fmt.Errorf("sqlite: close: %w", err)
 		}
 	})
