@@ -292,33 +292,32 @@ func (s *Service) respond(req *ExecuteRequest, p *engine.Plan, id string, res *e
 		msg := value.Str(se.Message)
 		exception = &msg
 	}
-	ep := append(make([]byte, 0, 512), `{"parameters":[`...)
-	for i, n := range names {
-		if i > 0 {
-			ep = append(ep, ',')
-		}
-		ep = appendParam(ep, n, res.Vars[n])
-	}
-	if exception != nil {
-		ep = append(ep, ',')
-		ep = appendParam(ep, ExceptionKey, *exception)
-	}
-	resp.EventParameters = append(ep, "]}"...)
+	ep := append(make([]byte, 0, 512), `{"parameters":`...)
+	ep = appendParamList(ep, names, res.Vars, exception, appendParam)
+	resp.EventParameters = append(ep, '}')
 	if req.LegacyEntries {
-		pe := []byte{'['}
-		for i, n := range names {
-			if i > 0 {
-				pe = append(pe, ',')
-			}
-			pe = appendEntry(pe, n, res.Vars[n])
-		}
-		if exception != nil {
-			pe = append(pe, ',')
-			pe = appendEntry(pe, ExceptionKey, *exception)
-		}
-		resp.ParameterEntries = append(pe, ']')
+		resp.ParameterEntries = appendParamList(nil, names, res.Vars, exception, appendEntry)
 	}
 	return &outcome{Response: resp}
+}
+
+// appendParamList appends a JSON array with elem(name, value) for each of
+// names and, when exception is set, for the PostWithTriggerIdExecutionException.
+func appendParamList(b []byte, names []string, vars map[string]value.Value, exception *value.Value, elem func([]byte, string, value.Value) []byte) []byte {
+	b = append(b, '[')
+	for i, n := range names {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, n, vars[n])
+	}
+	if exception != nil {
+		if len(names) > 0 {
+			b = append(b, ',')
+		}
+		b = elem(b, ExceptionKey, *exception)
+	}
+	return append(b, ']')
 }
 
 // appendEntry appends a legacy ParameterEntry {key, value, dataType}.
