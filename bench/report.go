@@ -381,7 +381,7 @@ func profileEngine(ctx context.Context, root, tmp string) (profile, shares, cmdl
 var shareRows = []struct{ fn, what string }{
 	{"internal/api.(*Server).ServeHTTP", "request path: the API handler, all of it"},
 	{"internal/spec.Unmarshal", "… decoding the request body (proto3 JSON)"},
-	{"regexp.(*Regexp).Match", "… … of which the snake_case key regexp of spec.Unmarshal"},
+	{"internal/spec.hasSnakeKey", "… … of which the scan for snake_case keys"},
 	{"internal/service.(*Service).inputs", "… converting the inputs (parsing the jsonValue)"},
 	{"internal/engine.Run", "… the engine run"},
 	{"internal/mapping.(*Program).Run", "… … of which the five Data Mapping rows"},
@@ -389,9 +389,8 @@ var shareRows = []struct{ fn, what string }{
 	{"internal/service.(*Service).record", "… building the execution record for the writer"},
 	{"internal/service.(*writer).loop", "execution writer (background): storing executions"},
 	{"modernc.org/sqlite/lib._sqlite3BtreeInsert", "… SQLite B-tree inserts (rows and index entries)"},
-	{"modernc.org/sqlite/lib._subjournalPage", "… SQLite statement journal (a temporary file)"},
 	{"modernc.org/sqlite/lib._walFrames", "… SQLite WAL writes at commit"},
-	{"modernc.org/sqlite/lib._walCheckpoint", "… SQLite WAL checkpoints"},
+	{"internal/store/sqlite.(*Store).checkpointLoop", "WAL checkpointer (background)"},
 	{"modernc.org/libc.Xpwrite", "… … pwrite system calls, all of SQLite's"},
 	{"runtime.gcBgMarkWorker", "garbage collector (background marking)"},
 }
