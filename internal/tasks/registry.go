@@ -6,6 +6,7 @@ package tasks
 import (
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/integrationd/integrationd/internal/engine"
 	"github.com/integrationd/integrationd/internal/spec"
@@ -50,12 +51,41 @@ func NewRegistry() *Registry {
 	return &Registry{m: make(map[string]entry), aliases: make(map[string]string)}
 }
 
-// Default returns a registry with every built-in task.
-func Default() *Registry {
+// Options tune the built-in tasks. Zero fields take the documented
+// defaults.
+type Options struct {
+	// ScriptTimeout bounds one JavaScript task attempt. Default: 30 s.
+	ScriptTimeout time.Duration
+	// ScriptMemoryBytes bounds what one JavaScript task attempt may build.
+	// Default: 64 MiB.
+	ScriptMemoryBytes int64
+	// JsonnetMemoryBytes bounds one Data Transformer evaluation. Default:
+	// 300 MB, as on Google's service.
+	JsonnetMemoryBytes int64
+}
+
+func (o *Options) provision() {
+	if o.ScriptTimeout == 0 {
+		o.ScriptTimeout = 30 * time.Second
+	}
+	if o.ScriptMemoryBytes == 0 {
+		o.ScriptMemoryBytes = 64 << 20
+	}
+	if o.JsonnetMemoryBytes == 0 {
+		o.JsonnetMemoryBytes = 300_000_000
+	}
+}
+
+// New returns a registry with every built-in task, tuned by opts.
+func New(opts Options) *Registry {
+	opts.provision()
 	r := NewRegistry()
 	registerFieldMapping(r)
 	return r
 }
+
+// Default returns a registry with every built-in task and default options.
+func Default() *Registry { return New(Options{}) }
 
 // Register adds a task type. A duplicate name is a programming error and
 // panics.
