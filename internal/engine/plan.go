@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/integrationd/integrationd/internal/expr"
+	"github.com/integrationd/integrationd/internal/schema"
 	"github.com/integrationd/integrationd/internal/spec"
 	"github.com/integrationd/integrationd/internal/value"
 )
@@ -24,6 +25,10 @@ type Plan struct {
 	outputs   []string // OUT and IN_OUT variables in declaration order
 	inputs    map[string]bool
 	persisted bool
+	// schemas holds the compiled jsonSchema of each JSON variable that
+	// declares one; schemaVars lists those variables in declaration order.
+	schemas    map[string]*schema.Schema
+	schemaVars []string
 }
 
 type node struct {
@@ -40,6 +45,9 @@ type node struct {
 	catcher  string
 	errorTsk bool
 	suspend  bool // successPolicy.finalState SUSPENDED
+	// checkPre and checkPost: jsonValidationOption asks to validate the
+	// JSON variables against their schemas before / after each attempt.
+	checkPre, checkPost bool
 }
 
 type edge struct {
@@ -165,6 +173,17 @@ func Compile(v *spec.IntegrationVersion, c Compiler, lim Limits) (*Plan, Issues)
 			k = value.KindOfSpec(ip.DefaultValue)
 		}
 		p.decls[ip.Key] = k
+		if k == value.JSON && strings.TrimSpace(ip.JSONSchema) != "" {
+			if s, err := schema.Compile(ip.JSONSchema); err != nil {
+				add("", field+".jsonSchema", "variable %s: %v", ip.Key, err)
+			} else {
+				if p.schemas == nil {
+					p.schemas = make(map[string]*schema.Schema)
+				}
+				p.schemas[ip.Key] = s
+				p.schemaVars = append(p.schemaVars, ip.Key)
+			}
+		}
 		if ip.DefaultValue != nil {
 			d, err := value.FromSpec(ip.DefaultValue)
 			if err == nil {
@@ -234,6 +253,17 @@ func Compile(v *spec.IntegrationVersion, c Compiler, lim Limits) (*Plan, Issues)
 		case "", spec.RunAllMatch, spec.RunFirstMatch, "NEXT_TASKS_EXECUTION_POLICY_UNSPECIFIED":
 		default:
 			add(id, "nextTasksExecutionPolicy", "unknown policy %q", tc.NextTasksExecutionPolicy)
+		}
+		switch tc.JSONValidationOption {
+		case "", JSONValidationSkip, "JSON_VALIDATION_OPTION_UNSPECIFIED":
+		case JSONValidationPre:
+			n.checkPre = true
+		case JSONValidationPost:
+			n.checkPost = true
+		case JSONValidationPrePost:
+			n.checkPre, n.checkPost = true, true
+		default:
+			add(id, "jsonValidationOption", "unknown option %q", tc.JSONValidationOption)
 		}
 		var err error
 		if n.sync, err = compilePolicies(tc.ConditionalFailurePolicies, tc.SynchronousCallFailurePolicy); err != nil {

@@ -231,6 +231,7 @@ type run struct {
 	failures []*failure // unhandled
 	fatal    *failure
 	ret      *ReturnError
+	retNode  *node // the Return task that set ret
 	limitErr error
 	leafOK   bool
 	restart  *policy
@@ -448,7 +449,16 @@ func (r *run) call(n *node, tc *TaskContext) (err error) {
 		}
 		return Errorf(501, "task %s (%s) cannot run", n.id, n.cfg.Task)
 	}
-	return n.task.Execute(r.ctx, tc)
+	if n.checkPre {
+		if err := r.checkSchemas(n, JSONValidationPre); err != nil {
+			return err
+		}
+	}
+	err = n.task.Execute(r.ctx, tc)
+	if err == nil && n.checkPost {
+		err = r.checkSchemas(n, JSONValidationPost)
+	}
+	return err
 }
 
 func errorParts(err error) (string, int) {
@@ -480,7 +490,7 @@ func (r *run) complete(c completion) {
 	var ret *ReturnError
 	if errors.As(c.err, &ret) {
 		rec.State = TaskSucceed
-		r.ret = ret
+		r.ret, r.retNode = ret, n
 		r.cancel()
 		return
 	}
@@ -679,8 +689,10 @@ func (r *run) drain() {
 
 func (r *run) outcome() (string, error, string) {
 	switch {
+	case r.ret != nil && r.ret.Succeeded():
+		return StateSucceeded, nil, ""
 	case r.ret != nil:
-		return StateFailed, r.ret, ""
+		return StateFailed, r.ret, r.retNode.id
 	case r.fatal != nil && r.fatal.node != nil:
 		return StateFailed, r.fatal.err, r.fatal.node.id
 	case r.fatal != nil:

@@ -18,6 +18,10 @@ type Error struct {
 	Code    Code
 	Message string
 	Details []any
+	// HTTP, when non-zero, is the HTTP status to answer with instead of
+	// the code's own (a Return task's httpErrorCode such as 418 or 422,
+	// which no canonical code maps to).
+	HTTP int
 }
 
 // Error returns "CODE: message", e.g. "NOT_FOUND: integration x not found".

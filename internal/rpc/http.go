@@ -34,7 +34,11 @@ func WriteError(w http.ResponseWriter, err error) {
 	if details == nil {
 		details = []any{}
 	}
-	b := errorBody{status{Code: HTTPStatus(e.Code), Message: e.Message, Status: e.Code.String(), Details: details}}
+	httpStatus := HTTPStatus(e.Code)
+	if e.HTTP >= 400 && e.HTTP <= 599 {
+		httpStatus = e.HTTP
+	}
+	b := errorBody{status{Code: httpStatus, Message: e.Message, Status: e.Code.String(), Details: details}}
 	data, merr := encode(b)
 	if merr != nil {
 		// A detail that does not encode: keep the status, drop the details.

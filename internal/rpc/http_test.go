@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 )
 
@@ -75,5 +76,18 @@ func TestWriteJSON(t *testing.T) {
 				t.Errorf("body = %s, want %s", got, tt.wantBody)
 			}
 		})
+	}
+}
+
+func TestWriteErrorHTTPOverride(t *testing.T) {
+	rec := httptest.NewRecorder()
+	WriteError(rec, &Error{Code: CodeUnknown, Message: "teapot", HTTP: 418})
+	if rec.Code != 418 || !strings.Contains(rec.Body.String(), `"code":418`) || !strings.Contains(rec.Body.String(), `"status":"UNKNOWN"`) {
+		t.Errorf("got %d %s", rec.Code, rec.Body.String())
+	}
+	rec = httptest.NewRecorder()
+	WriteError(rec, &Error{Code: CodeNotFound, Message: "x", HTTP: 200})
+	if rec.Code != 404 {
+		t.Errorf("a non-error HTTP override must be ignored: got %d", rec.Code)
 	}
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"sort"
+	"strconv"
 	"strings"
 	"sync"
 
@@ -50,6 +51,7 @@ type outcome struct {
 
 type storedError struct {
 	Code    rpc.Code          `json:"code"`
+	HTTP    int               `json:"http,omitempty"` // a Return task's httpErrorCode`
 	Message string            `json:"message"`
 	Meta    map[string]string `json:"meta,omitempty"`
 }
@@ -63,6 +65,7 @@ func (o *outcome) result() (*ExecuteResponse, error) {
 
 func execError(se *storedError) *rpc.Error {
 	e := rpc.Errorf(se.Code, "%s", se.Message)
+	e.HTTP = se.HTTP
 	if len(se.Meta) > 0 {
 		e = e.WithErrorInfo("EXECUTION_FAILED", "integrations.googleapis.com", se.Meta)
 	}
@@ -178,7 +181,9 @@ func (s *Service) resume(ctx context.Context, req *ExecuteRequest) error {
 	return rpc.Errorf(rpc.CodeFailedPrecondition, "execution %s is %s, not ON_HOLD: only suspended executions can be resumed, and integrationd does not suspend executions yet", req.ExecutionID, e.State())
 }
 
-// inputs converts the request's values to the plan's declared kinds.
+// inputs converts the request's values to the plan's declared kinds and
+// validates JSON values against their variable's jsonSchema (null values
+// and defaults are not validated here).
 func (s *Service) inputs(p *engine.Plan, in map[string]*spec.ValueType) (map[string]value.Value, error) {
 	out := make(map[string]value.Value, len(in))
 	size := 0
@@ -194,6 +199,9 @@ func (s *Service) inputs(p *engine.Plan, in map[string]*spec.ValueType) (map[str
 		if k, ok := p.Declared(name); ok {
 			if v, err = value.Convert(v, k); err != nil {
 				return nil, rpc.InvalidArgument(field, "variable %s is declared %s: %v", name, k.DataType(), err)
+			}
+			if err := p.CheckSchema(name, v); err != nil {
+				return nil, rpc.InvalidArgument(field, "variable %s does not match its jsonSchema: %v", name, err)
 			}
 		}
 		size += v.Size()
@@ -376,8 +384,14 @@ func (s *Service) failure(id string, res *engine.Result, deadline bool) *storedE
 	case res.State == engine.StateCancelled:
 		return &storedError{Code: rpc.CodeCanceled, Message: fmt.Sprintf("execution %s was cancelled: %v", id, res.Err), Meta: meta}
 	case errors.As(res.Err, &ret):
-		code := rpc.CodeFromHTTP(ret.HTTPCode)
-		return &storedError{Code: code, Message: ret.Message, Meta: meta}
+		// The status maps to the google.rpc code whose HTTP status it is;
+		// the status as the task gave it stays in the ErrorInfo metadata.
+		meta["httpErrorCode"] = strconv.Itoa(ret.HTTPCode)
+		msg := ret.Message
+		if msg == "" {
+			msg = fmt.Sprintf("execution %s ended by a Return task with HTTP status %d", id, ret.HTTPCode)
+		}
+		return &storedError{Code: rpc.CodeFromHTTP(ret.HTTPCode), HTTP: ret.HTTPCode, Message: msg, Meta: meta}
 	case errors.As(res.Err, &te) && te.Code == 413:
 		return &storedError{Code: rpc.CodeResourceExhausted, Message: te.Message, Meta: meta}
 	case res.Err != nil:

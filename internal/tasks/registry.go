@@ -81,6 +81,7 @@ func New(opts Options) *Registry {
 	opts.provision()
 	r := NewRegistry()
 	registerFieldMapping(r)
+	registerReturn(r)
 	return r
 }
 
