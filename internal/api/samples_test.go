@@ -146,3 +146,21 @@ func TestSamplesWithUnsupportedTasks(t *testing.T) {
 		t.Errorf("%d %v", code, m)
 	}
 }
+
+// TestSampleJavaScript runs toolkit_src_nandan2, whose one JavaScript task
+// logs a line, and finds the line in the execution log.
+func TestSampleJavaScript(t *testing.T) {
+	t.Parallel()
+	sampleFiles(t)
+	e := start(t, nil, service.Config{})
+	e.publish(t, "nandan2", readFile(t, filepath.Join(samplesDir, "toolkit_src_nandan2.json")))
+	code, m := e.do(t, "POST", "/v1/"+parent+"/integrations/nandan2:execute", `{"triggerId":"api_trigger/nandan2_API_1"}`)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	_, ex := e.do(t, "GET", "/v1/"+parent+"/integrations/nandan2/executions/"+m["executionId"].(string), nil)
+	lines, _ := ex["executionLog"].(map[string]any)["lines"].([]any)
+	if len(lines) != 1 || lines[0].(map[string]any)["message"] != "This is a test" || lines[0].(map[string]any)["taskId"] != "1" {
+		t.Errorf("execution log lines = %v", lines)
+	}
+}

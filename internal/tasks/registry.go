@@ -82,6 +82,7 @@ func New(opts Options) *Registry {
 	r := NewRegistry()
 	registerFieldMapping(r)
 	registerReturn(r)
+	registerJavaScript(r, opts)
 	return r
 }
 
