@@ -83,6 +83,7 @@ func New(opts Options) *Registry {
 	registerFieldMapping(r)
 	registerReturn(r)
 	registerJavaScript(r, opts)
+	registerJsonnet(r, opts)
 	return r
 }
 
