@@ -157,3 +157,37 @@ func TestBadSchemaIsRefusedAtPublish(t *testing.T) {
 		t.Errorf("publish: %d %v", code, m)
 	}
 }
+
+// TestScriptTasksEndToEnd runs an integration that chains a Data
+// Transformer (Jsonnet) task and a JavaScript task over HTTP.
+func TestScriptTasksEndToEnd(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, service.Config{})
+	v := `{"triggerConfigs":[{"triggerId":"api_trigger/s","startTasks":[{"taskId":"1"}]}],
+	 "taskConfigs":[
+	  {"task":"JsonnetMapperTask","taskId":"1","nextTasks":[{"taskId":"2"}],"parameters":{"template":{"key":"template","value":{"stringValue":"local f = import \"functions\";\nlocal o = f.extVar(\"order\");\n{ total: f.sum([l.price * l.qty for l in o.lines]), skus: [l.sku for l in o.lines] }"}}}},
+	  {"task":"JavaScriptTask","taskId":"2","parameters":{"script":{"key":"script","value":{"stringValue":"function executeScript(event) {\n  var skus = event.getParameter(\"skus\");\n  event.setParameter(\"label\", skus.join(\"+\") + \"=\" + event.getParameter(\"total\"));\n  console.log(\"labelled\");\n}"}}}}],
+	 "integrationParameters":[
+	  {"key":"order","dataType":"JSON_VALUE","inputOutputType":"IN"},
+	  {"key":"total","dataType":"DOUBLE_VALUE","inputOutputType":"OUT"},
+	  {"key":"skus","dataType":"STRING_ARRAY","inputOutputType":"OUT"},
+	  {"key":"label","dataType":"STRING_VALUE","inputOutputType":"OUT"}]}`
+	e.publish(t, "scripts", []byte(v))
+	code, m := e.do(t, "POST", "/v1/"+parent+"/integrations/scripts:execute",
+		`{"triggerId":"api_trigger/s","inputParameters":{"order":{"jsonValue":"{\"lines\":[{\"sku\":\"a\",\"price\":2.5,\"qty\":2},{\"sku\":\"b\",\"price\":1,\"qty\":3}]}"}}}`)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	outs := m["outputParameters"].(map[string]any)
+	if outs["total"] != 8.0 || outs["label"] != "a+b=8" {
+		t.Errorf("outputs = %v", outs)
+	}
+	if s, _ := outs["skus"].([]any); len(s) != 2 || s[0] != "a" {
+		t.Errorf("skus = %v", outs["skus"])
+	}
+	// A Jsonnet error fails the execution with the template's position.
+	code, m = e.do(t, "POST", "/v1/"+parent+"/integrations/scripts:execute", `{"triggerId":"api_trigger/s","inputParameters":{"order":{"jsonValue":"{\"lines\":\"oops\"}"}}}`)
+	if _, status, msg := errStatus(m); code != 500 || status != "INTERNAL" || !strings.Contains(msg, "template:") {
+		t.Errorf("failing template: %d %v", code, m)
+	}
+}
