@@ -494,26 +494,9 @@ func configParams(raw map[string]json.RawMessage) (map[string]*spec.ValueType, e
 		if err != nil {
 			return nil, rpc.InvalidArgument("config_parameters."+k, "%v", err)
 		}
-		out[k] = value.ToSpec(plainValue(j))
+		out[k] = value.ToSpec(value.Infer(j))
 	}
 	return out, nil
-}
-
-// plainValue types a plain JSON value: strings, whole numbers as ints,
-// other numbers as doubles, booleans, anything else as JSON.
-func plainValue(j any) value.Value {
-	switch x := j.(type) {
-	case string:
-		return value.Str(x)
-	case bool:
-		return value.Boolean(x)
-	case float64:
-		if x == float64(int64(x)) {
-			return value.Integer(int64(x))
-		}
-		return value.Float(x)
-	}
-	return value.FromJSON(j)
 }
 
 // --- executions -----------------------------------------------------------

@@ -132,14 +132,6 @@ func jsSafeInt(f float64) bool {
 // other arrays (the empty one included) and objects.
 func jsClassify(j any) value.Value {
 	switch x := j.(type) {
-	case nil:
-		return value.Value{}
-	case string:
-		return value.Str(x)
-	case bool:
-		return value.Boolean(x)
-	case float64:
-		return jsNumber(x)
 	case []any:
 		if len(x) == 0 {
 			return value.FromJSON(x)
@@ -185,7 +177,7 @@ func jsClassify(j any) value.Value {
 			return value.Bools(a)
 		}
 	}
-	return value.FromJSON(j)
+	return value.Infer(j)
 }
 
 // jsMaxDepth bounds nesting so a deep structure cannot exhaust the Go

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"math"
 	"strings"
 
 	"github.com/integrationd/integrationd/internal/engine"
@@ -123,7 +122,7 @@ func jsonnetOutput(vs *value.Vars, field string, j any) (string, value.Value, er
 			}
 		}
 	}
-	v := jsonnetValue(j)
+	v := value.Infer(j) // Jsonnet numbers are doubles: integral ones become INT
 	if !declared || kind == value.Null {
 		return name, v, nil
 	}
@@ -132,26 +131,6 @@ func jsonnetOutput(vs *value.Vars, field string, j any) (string, value.Value, er
 		return "", value.Value{}, fmt.Errorf("variable %s (%s): %w", name, kind.DataType(), err)
 	}
 	return name, v, nil
-}
-
-// jsonnetValue types a Jsonnet value: strings and booleans as
-// themselves, whole numbers (within ±2^53) as INT, other numbers as
-// DOUBLE, null as Null, arrays and objects as JSON.
-func jsonnetValue(j any) value.Value {
-	switch x := j.(type) {
-	case nil:
-		return value.Value{}
-	case string:
-		return value.Str(x)
-	case bool:
-		return value.Boolean(x)
-	case float64:
-		if x == math.Trunc(x) && math.Abs(x) <= 1<<53 {
-			return value.Integer(int64(x))
-		}
-		return value.Float(x)
-	}
-	return value.FromJSON(j)
 }
 
 func jsonnetTwin(name string) string {

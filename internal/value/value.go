@@ -635,3 +635,26 @@ func KindOfSpec(vt *spec.ValueType) Kind {
 	}
 	return Null
 }
+
+// maxSafeInt is the largest integer a JSON number (float64) holds exactly.
+const maxSafeInt = 1<<53 - 1
+
+// Infer types a plain JSON value whose variable has no declared type:
+// strings, booleans, integral numbers within ±(2^53−1) as Int, other
+// numbers as Double, null as Null; arrays and objects stay JSON.
+func Infer(j any) Value {
+	switch x := j.(type) {
+	case nil:
+		return Value{}
+	case string:
+		return Str(x)
+	case bool:
+		return Boolean(x)
+	case float64:
+		if x == math.Trunc(x) && math.Abs(x) <= maxSafeInt {
+			return Integer(int64(x))
+		}
+		return Float(x)
+	}
+	return FromJSON(j)
+}

@@ -264,3 +264,27 @@ func TestAppendValueTypeMatchesToSpec(t *testing.T) {
 		}
 	}
 }
+
+func TestInfer(t *testing.T) {
+	t.Parallel()
+	obj, _ := value.ParseJSON(`{"a":1}`)
+	cases := []struct {
+		in   any
+		kind value.Kind
+		text string
+	}{
+		{nil, value.Null, ""},
+		{"x", value.String, "x"},
+		{true, value.Bool, "true"},
+		{3.0, value.Int, "3"},
+		{2.5, value.Double, "2.5"},
+		{9007199254740993.0, value.Double, "9.007199254740992E15"},
+		{[]any{1.0}, value.JSON, "[1]"},
+		{obj, value.JSON, `{"a":1}`},
+	}
+	for _, c := range cases {
+		if v := value.Infer(c.in); v.Kind() != c.kind || v.Text() != c.text {
+			t.Errorf("Infer(%v) = %s %q, want %s %q", c.in, v.Kind(), v.Text(), c.kind, c.text)
+		}
+	}
+}
