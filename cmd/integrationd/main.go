@@ -83,6 +83,9 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	maxData := fs.Int("max-data-bytes", 30_000_000, "limit on the data of one execution (inputs and variables)")
 	maxTasks := fs.Int("max-tasks", 100, "limit on the tasks of one integration")
 	maxName := fs.Int("max-name-length", 64, "limit on the characters of an integration name")
+	scriptTimeout := fs.Duration("script-timeout", 30*time.Second, "time limit of one JavaScript task attempt")
+	scriptMemory := fs.Int64("script-memory-bytes", 64<<20, "best-effort bound on what one JavaScript task attempt may allocate")
+	jsonnetMemory := fs.Int64("jsonnet-memory-bytes", 300_000_000, "best-effort bound on what one Data Transformer (Jsonnet) evaluation may allocate")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -128,7 +131,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("opening the database: %w", err)
 	}
-	svc := service.New(st, tasks.Default(), service.Config{
+	reg := tasks.New(tasks.Options{ScriptTimeout: *scriptTimeout, ScriptMemoryBytes: *scriptMemory, JsonnetMemoryBytes: *jsonnetMemory})
+	svc := service.New(st, reg, service.Config{
 		SyncTimeout: *syncTimeout, MaxDataBytes: *maxData, MaxTasks: *maxTasks, MaxNameLength: *maxName, Logger: logger,
 	})
 	srv := &http.Server{
