@@ -2,9 +2,12 @@ package api_test
 
 import (
 	"encoding/json"
+	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"reflect"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -162,5 +165,34 @@ func TestSampleJavaScript(t *testing.T) {
 	lines, _ := ex["executionLog"].(map[string]any)["lines"].([]any)
 	if len(lines) != 1 || lines[0].(map[string]any)["message"] != "This is a test" || lines[0].(map[string]any)["taskId"] != "1" {
 		t.Errorf("execution log lines = %v", lines)
+	}
+}
+
+// TestSampleStatusBasedRetrySub runs status-based-retry-sub with its
+// httpbin.org host replaced by a local server: a Call REST Endpoint task
+// (throwError false) whose "400 Bad Request" status a Data Transformer
+// parses, in parallel with a second Data Transformer counting retries.
+func TestSampleStatusBasedRetrySub(t *testing.T) {
+	t.Parallel()
+	sampleFiles(t)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		code, err := strconv.Atoi(strings.TrimPrefix(r.URL.Path, "/status/"))
+		if err != nil {
+			code = 500
+		}
+		w.WriteHeader(code)
+	}))
+	defer upstream.Close()
+	content := strings.ReplaceAll(string(readFile(t, filepath.Join(samplesDir, "status-based-retry_status-based-retry-sub.json"))), "https://httpbin.org", upstream.URL)
+	e := start(t, nil, service.Config{})
+	e.publish(t, "retry-sub", []byte(content))
+	code, m := e.do(t, "POST", "/v1/"+parent+"/integrations/retry-sub:execute",
+		`{"triggerId":"api_trigger/status-based-retry-sub_API_1","inputParameters":{"retryCounter":{"intValue":"2"}}}`)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	outs := m["outputParameters"].(map[string]any)
+	if outs["responseCode"] != 400.0 || outs["retryCounter"] != 3.0 || outs["`Task_1_responseStatus`"] != "400 Bad Request" {
+		t.Errorf("outputs = %v", outs)
 	}
 }

@@ -84,6 +84,7 @@ func New(opts Options) *Registry {
 	registerReturn(r)
 	registerJavaScript(r, opts)
 	registerJsonnet(r, opts)
+	registerREST(r, opts)
 	return r
 }
 
