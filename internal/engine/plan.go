@@ -3,6 +3,7 @@ package engine
 import (
 	"errors"
 	"fmt"
+	"slices"
 	"sort"
 	"strings"
 
@@ -23,6 +24,7 @@ type Plan struct {
 	decls     map[string]value.Kind
 	defaults  map[string]value.Value
 	outputs   []string // OUT and IN_OUT variables in declaration order
+	response  []string // outputs, then the system variables
 	inputs    map[string]bool
 	persisted bool
 	// schemas holds the compiled jsonSchema of each JSON variable that
@@ -226,6 +228,12 @@ func Compile(v *spec.IntegrationVersion, c Compiler, lim Limits) (*Plan, Issues)
 	for _, sv := range systemVars {
 		if _, ok := p.decls[sv.name]; !ok {
 			p.decls[sv.name] = sv.kind
+		}
+	}
+	p.response = append([]string(nil), p.outputs...)
+	for _, sv := range systemVars {
+		if !slices.Contains(p.outputs, sv.name) {
+			p.response = append(p.response, sv.name)
 		}
 	}
 

@@ -284,7 +284,7 @@ func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *stor
 }
 
 func (s *Service) respond(req *ExecuteRequest, p *engine.Plan, id string, res *engine.Result, deadline bool) *outcome {
-	names := outputNames(p)
+	names := p.ResponseNames()
 	outs := value.NewObject(len(names))
 	for _, n := range names {
 		outs.Set(n, res.Vars[n].ToJSON())

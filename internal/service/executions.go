@@ -155,7 +155,7 @@ func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, 
 	// responseParameters are rebuilt from the last snapshot's params and
 	// these names when the execution is read: no need to store them twice.
 	b = append(b, `","outputNames":[`...)
-	for i, n := range outputNames(p) {
+	for i, n := range p.ResponseNames() {
 		if i > 0 {
 			b = append(b, ',')
 		}
@@ -221,12 +221,6 @@ func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, 
 		Request: reqJSON, Response: outJSON, Details: b,
 		CreateTime: created, UpdateTime: s.cfg.Now().UTC(),
 	}
-}
-
-// outputNames are the variables :execute returns: OUT and IN_OUT, then the
-// system variables.
-func outputNames(p *engine.Plan) []string {
-	return append(append([]string(nil), p.OutputNames()...), engine.SystemVarNames()...)
 }
 
 // ExecutionView is an execution as the API returns it.
