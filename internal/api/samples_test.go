@@ -2,9 +2,9 @@ package api_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"os"
 	"path/filepath"
 	"reflect"
 	"strconv"
@@ -139,14 +139,46 @@ func TestSamplesExecute(t *testing.T) {
 func TestSamplesWithUnsupportedTasks(t *testing.T) {
 	t.Parallel()
 	sampleFiles(t)
-	if _, err := os.Stat(filepath.Join(samplesDir, "catch-task-error_catch-task-error.json")); err != nil {
-		t.Skip("sample catch-task-error missing")
+	e := start(t, nil, service.Config{})
+	e.publish(t, "foreach", readFile(t, filepath.Join(samplesDir, "foreach-loop-send-email_foreach-loop-send-email.json")))
+	var v struct {
+		TriggerConfigs []struct{ TriggerID string }
 	}
+	if err := json.Unmarshal(readFile(t, filepath.Join(samplesDir, "foreach-loop-send-email_foreach-loop-send-email.json")), &v); err != nil {
+		t.Fatal(err)
+	}
+	code, m := e.do(t, "POST", "/v1/"+parent+"/integrations/foreach:execute", `{"triggerId":"`+v.TriggerConfigs[0].TriggerID+`"}`)
+	if _, status, msg := errStatus(m); code != 501 || status != "UNIMPLEMENTED" || !strings.Contains(msg, "SubWorkflowForEachLoopV2Task") {
+		t.Errorf("%d %v", code, m)
+	}
+}
+
+// TestSampleCatchTaskError runs catch-task-error: its Data Mapping fails
+// (GET out of range) under an IGNORE policy, which fills ErrorMessage, so
+// the "Error" edge leads to the first Send Email task (which has no
+// recipients and so sends nothing) and the "Success" one is skipped.
+func TestSampleCatchTaskError(t *testing.T) {
+	t.Parallel()
+	sampleFiles(t)
 	e := start(t, nil, service.Config{})
 	e.publish(t, "catch", readFile(t, filepath.Join(samplesDir, "catch-task-error_catch-task-error.json")))
 	code, m := e.do(t, "POST", "/v1/"+parent+"/integrations/catch:execute", `{"triggerId":"api_trigger/zhuht-error-handling_API_1"}`)
-	if _, status, msg := errStatus(m); code != 501 || status != "UNIMPLEMENTED" || !strings.Contains(msg, "EmailTask") {
-		t.Errorf("%d %v", code, m)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	if info, _ := m["outputParameters"].(map[string]any)["`ErrorInfo`"].(map[string]any); !strings.Contains(fmt.Sprint(info["message"]), "out of range") {
+		t.Errorf("ErrorInfo = %v", info)
+	}
+	_, ex := e.do(t, "GET", "/v1/"+parent+"/integrations/catch/executions/"+m["executionId"].(string), nil)
+	states := map[string]any{}
+	for _, s := range ex["executionDetails"].(map[string]any)["executionSnapshots"].([]any) {
+		for _, d := range s.(map[string]any)["taskExecutionDetails"].([]any) {
+			d := d.(map[string]any)
+			states[d["taskNumber"].(string)] = d["taskExecutionState"]
+		}
+	}
+	if states["2"] != "SUCCEED" || states["1"] != "SUCCEED" || states["3"] != "SKIPPED" {
+		t.Errorf("task states = %v", states)
 	}
 }
 

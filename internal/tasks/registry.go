@@ -85,6 +85,7 @@ func New(opts Options) *Registry {
 	registerJavaScript(r, opts)
 	registerJsonnet(r, opts)
 	registerREST(r, opts)
+	registerEmail(r, opts)
 	return r
 }
 
