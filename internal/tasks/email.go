@@ -125,16 +125,13 @@ func newEmail(cfg *spec.TaskConfig, smtpCfg SMTPConfig) (engine.Task, error) {
 			*a.dst = append(*a.dst, value.CompileTemplate(s))
 		}
 	}
-	s, err := param(cfg, pEmailSubject)
-	if err != nil {
+	var err error
+	if t.subject, err = templateParam(cfg, pEmailSubject); err != nil {
 		return nil, err
 	}
-	t.subject = value.CompileTemplate(s.Str())
-	b, err := param(cfg, pEmailTextBody)
-	if err != nil {
+	if t.body, err = templateParam(cfg, pEmailTextBody); err != nil {
 		return nil, err
 	}
-	t.body = value.CompileTemplate(b.Str())
 	f, err := param(cfg, pEmailBodyFormat)
 	if err != nil {
 		return nil, err

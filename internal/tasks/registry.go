@@ -187,6 +187,16 @@ func valueField(k value.Kind) string {
 	return "value"
 }
 
+// templateParam compiles a string parameter as a $var$ template (an
+// absent parameter is the empty template).
+func templateParam(cfg *spec.TaskConfig, key string) (*value.Template, error) {
+	v, err := param(cfg, key)
+	if err != nil {
+		return nil, err
+	}
+	return value.CompileTemplate(v.Str()), nil
+}
+
 // param returns the value of a parameter (Null when absent).
 func param(cfg *spec.TaskConfig, key string) (value.Value, error) {
 	ep, ok := cfg.Parameters[key]

@@ -216,16 +216,12 @@ func newREST(cfg *spec.TaskConfig, rt *restRuntime) (engine.Task, error) {
 		return nil, fmt.Errorf("parameter %s: unsupported method %q (GET, POST, PUT, PATCH, DELETE or HEAD)", pHTTPMethod, m.Str())
 	}
 
-	b, err := param(cfg, pRequestBody)
-	if err != nil {
+	if t.body, err = templateParam(cfg, pRequestBody); err != nil {
 		return nil, err
 	}
-	t.body = value.CompileTemplate(b.Str())
-	ua, err := param(cfg, pUserAgent)
-	if err != nil {
+	if t.userAgent, err = templateParam(cfg, pUserAgent); err != nil {
 		return nil, err
 	}
-	t.userAgent = value.CompileTemplate(ua.Str())
 
 	if t.query, err = parameterMap(cfg, pURLQueryStrings); err != nil {
 		return nil, err

@@ -47,11 +47,11 @@ func newReturn(cfg *spec.TaskConfig) (engine.Task, error) {
 	if code != 0 && (code < 200 || code > 599 || (code >= 300 && code < 400)) {
 		return nil, fmt.Errorf("parameter %s: %d is not a 2xx, 4xx or 5xx HTTP status", pHTTPErrorCode, code)
 	}
-	m, err := param(cfg, pErrorMessage)
+	msg, err := templateParam(cfg, pErrorMessage)
 	if err != nil {
 		return nil, err
 	}
-	return &returnTaskImpl{code: int(code), msg: value.CompileTemplate(m.Str())}, nil
+	return &returnTaskImpl{code: int(code), msg: msg}, nil
 }
 
 // Execute ends the execution: the engine treats *engine.ReturnError as
