@@ -69,6 +69,8 @@ type Options struct {
 	// MaxLogLines bounds the execution log. Default 1000.
 	MaxLogLines int
 	Now         func() time.Time
+	// Invoker runs the sub-integrations that tasks call; nil: none.
+	Invoker Invoker
 }
 
 // Request is one execution to run.
@@ -394,7 +396,7 @@ func (r *run) launch() {
 }
 
 func (r *run) taskContext(n *node) *TaskContext {
-	return &TaskContext{Vars: r.vars, Exec: r.req.Exec, TaskID: n.id, Task: n.cfg.Task, Logger: r.opts.Logger, Now: r.opts.Now, log: r.logs}
+	return &TaskContext{Vars: r.vars, Exec: r.req.Exec, TaskID: n.id, Task: n.cfg.Task, Logger: r.opts.Logger, Now: r.opts.Now, Invoker: r.opts.Invoker, log: r.logs}
 }
 
 // attempts runs a task's attempts, retrying in place as its policy says,

@@ -47,6 +47,10 @@ type ExecInfo struct {
 	ProjectID       string
 	Region          string
 	Mode            string // SYNC or ASYNC
+	// ParentID is the execution whose task started this one ("" for a
+	// top-level execution); Depth counts the ancestors (0 at top level).
+	ParentID string
+	Depth    int
 }
 
 // TaskContext is what a task attempt sees.
@@ -58,6 +62,8 @@ type TaskContext struct {
 	Attempt int    // 1 for the first attempt
 	Logger  *slog.Logger
 	Now     func() time.Time
+	// Invoker runs sub-integrations; nil when the run has none.
+	Invoker Invoker
 
 	log *logSink
 }

@@ -112,6 +112,9 @@ type Execution struct {
 	Details    []byte // JSON
 	CreateTime time.Time
 	UpdateTime time.Time
+	// ParentID is the execution whose Call Integration or loop task started
+	// this one; "" for a top-level execution.
+	ParentID string
 }
 
 // ExecutionQuery selects executions. Results are newest first: CreateTime
@@ -120,8 +123,10 @@ type ExecutionQuery struct {
 	// Key.Name "-" selects executions of every integration in the project and location.
 	Key         IntegrationKey
 	ExecutionID string
-	TriggerID   string
-	States      []string
+	// ParentID, if set, keeps the sub-executions of this execution.
+	ParentID  string
+	TriggerID string
+	States    []string
 	// CreatedAfter / CreatedBefore bound CreateTime (exclusive); zero means unbounded.
 	CreatedAfter, CreatedBefore time.Time
 	// ParamKey / ParamValue keep executions that have a request parameter

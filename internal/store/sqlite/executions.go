@@ -14,14 +14,14 @@ import (
 )
 
 const executionColumns = `project, location, integration, id, version_id, trigger_id, request_id,
-	state, execution_method, params, request, response, details, create_time, update_time`
+	state, execution_method, params, request, response, details, create_time, update_time, parent_id`
 
 func scanExecution(sc scanner) (*store.Execution, error) {
 	var e store.Execution
 	var params []byte
 	var ct, ut int64
 	err := sc.Scan(&e.Key.Project, &e.Key.Location, &e.Key.Name, &e.ID, &e.VersionID, &e.TriggerID, &e.RequestID,
-		&e.State, &e.ExecutionMethod, &params, &e.Request, &e.Response, &e.Details, &ct, &ut)
+		&e.State, &e.ExecutionMethod, &params, &e.Request, &e.Response, &e.Details, &ct, &ut, &e.ParentID)
 	if err != nil {
 		return nil, err
 	}
@@ -38,7 +38,7 @@ func scanExecution(sc scanner) (*store.Execution, error) {
 // existing one with the same key and id, keeping its seq (and so its place
 // among rows of equal create time).
 const upsertExecution = `INSERT INTO executions (` + executionColumns + `)
-	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+	VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
 	ON CONFLICT (project, location, integration, id) DO UPDATE SET
 		version_id = excluded.version_id,
 		trigger_id = excluded.trigger_id,
@@ -50,7 +50,8 @@ const upsertExecution = `INSERT INTO executions (` + executionColumns + `)
 		response = excluded.response,
 		details = excluded.details,
 		create_time = excluded.create_time,
-		update_time = excluded.update_time`
+		update_time = excluded.update_time,
+		parent_id = excluded.parent_id`
 
 // PutExecutions inserts or replaces executions (by Key and ID) in one
 // transaction: either all of es are stored or none is. ErrAlreadyExists if
@@ -89,7 +90,7 @@ func (s *Store) PutExecutions(ctx context.Context, es []*store.Execution) error 
 			_, err := up.ExecContext(ctx,
 				e.Key.Project, e.Key.Location, e.Key.Name, e.ID, e.VersionID, e.TriggerID, e.RequestID,
 				e.State, e.ExecutionMethod, params, blob(e.Request), blob(e.Response), blob(e.Details),
-				nanos(e.CreateTime), nanos(e.UpdateTime))
+				nanos(e.CreateTime), nanos(e.UpdateTime), e.ParentID)
 			if isUniqueViolation(err) {
 				// The key and id conflict is resolved by the upsert: this is
 				// executions_request_id.
@@ -187,6 +188,10 @@ func (s *Store) ListExecutions(ctx context.Context, q store.ExecutionQuery) ([]*
 	if q.ExecutionID != "" {
 		where = append(where, "id = ?")
 		args = append(args, q.ExecutionID)
+	}
+	if q.ParentID != "" {
+		where = append(where, "parent_id = ?")
+		args = append(args, q.ParentID)
 	}
 	if q.TriggerID != "" {
 		where = append(where, "trigger_id = ?")

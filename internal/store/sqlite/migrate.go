@@ -109,6 +109,13 @@ var migrations = []migration{
 			`DROP TABLE execution_params`,
 		},
 	},
+	{
+		name: "sub-executions record their parent",
+		stmts: []string{
+			`ALTER TABLE executions ADD COLUMN parent_id TEXT NOT NULL DEFAULT ''`,
+			`CREATE INDEX executions_parent ON executions (project, location, parent_id) WHERE parent_id <> ''`,
+		},
+	},
 }
 
 // migrate brings the database on db up to len(migrations), one transaction

@@ -693,6 +693,7 @@ func newExecution(key store.IntegrationKey, n int, created time.Duration) *store
 		Details:         []byte(`{"attemptStats":[]}`),
 		CreateTime:      at(created),
 		UpdateTime:      at(created + time.Millisecond),
+		ParentID:        fmt.Sprintf("parent-of-%d", n),
 	}
 }
 
@@ -716,6 +717,7 @@ func checkExecution(t *testing.T, op string, got, want *store.Execution) {
 	check("RequestID", got.RequestID == want.RequestID, got.RequestID, want.RequestID)
 	check("State", got.State == want.State, got.State, want.State)
 	check("ExecutionMethod", got.ExecutionMethod == want.ExecutionMethod, got.ExecutionMethod, want.ExecutionMethod)
+	check("ParentID", got.ParentID == want.ParentID, got.ParentID, want.ParentID)
 	check("Params", maps.Equal(got.Params, want.Params), got.Params, want.Params)
 	check("Request", bytes.Equal(got.Request, want.Request), string(got.Request), string(want.Request))
 	check("Response", bytes.Equal(got.Response, want.Response), string(got.Response), string(want.Response))
@@ -905,6 +907,10 @@ func testListExecutionsFilters(t *testing.T, s store.Store) {
 	for i, r := range rows {
 		e := newExecution(r.key, 100-i, r.created)
 		e.TriggerID, e.State, e.Params = r.trigger, r.state, r.params
+		e.ParentID = ""
+		if r.name == "a3" || r.name == "b1" || r.name == "o1" {
+			e.ParentID = id(100) // a1
+		}
 		byName[e.ID] = r.name
 		batch = append(batch, e)
 	}
@@ -940,6 +946,9 @@ func testListExecutionsFilters(t *testing.T, s store.Store) {
 		{"param value is not a prefix match", store.ExecutionQuery{Key: keyA, ParamValue: "4"}, nil},
 		{"combined", store.ExecutionQuery{Key: keyA, TriggerID: "api_1", States: []string{"SUCCEEDED"}, ParamKey: "customer"}, []string{"a1"}},
 		{"combined with limit", store.ExecutionQuery{Key: keyAll, TriggerID: "api_1", Limit: 2}, []string{"a5", "b1"}},
+		{"parent", store.ExecutionQuery{Key: keyAll, ParentID: id(100)}, []string{"a3", "b1"}},
+		{"parent, one integration", store.ExecutionQuery{Key: keyB, ParentID: id(100)}, []string{"b1"}},
+		{"parent without children", store.ExecutionQuery{Key: keyAll, ParentID: id(99)}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			page, _, err := s.ListExecutions(ctx, tc.q)
