@@ -36,12 +36,23 @@ type env struct {
 // start serves the API on a loopback port over a fresh SQLite database.
 func start(t *testing.T, authz auth.Authorizer, cfg service.Config) *env {
 	t.Helper()
+	return startFull(t, authz, tasks.Default(), cfg)
+}
+
+// startWith is start with the tasks of reg.
+func startWith(t *testing.T, reg *tasks.Registry, cfg service.Config) *env {
+	t.Helper()
+	return startFull(t, nil, reg, cfg)
+}
+
+func startFull(t *testing.T, authz auth.Authorizer, reg *tasks.Registry, cfg service.Config) *env {
+	t.Helper()
 	ctx := context.Background()
 	st, err := sqlite.Open(ctx, filepath.Join(t.TempDir(), "test.db"), slog.New(slog.DiscardHandler))
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(st, tasks.Default(), cfg)
+	svc := service.New(st, reg, cfg)
 	srv := httptest.NewServer(api.New(svc, api.Config{Authorizer: authz}))
 	t.Cleanup(func() {
 		srv.Close()

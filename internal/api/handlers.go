@@ -612,6 +612,8 @@ func executionFilter(filter string, eq *store.ExecutionQuery) error {
 			eq.States = append(eq.States, strings.ToUpper(c.Value))
 		case "executionid", "eventexecutioninfoid":
 			eq.ExecutionID = c.Value
+		case "parentexecutionid", "parenteventexecutioninfoid":
+			eq.ParentID = c.Value
 		case "workflowname", "integrationname":
 			if eq.Key.Name != "-" && c.Value != eq.Key.Name {
 				eq.ExecutionID = "\x00none" // matches nothing
@@ -636,7 +638,7 @@ func executionFilter(filter string, eq *store.ExecutionQuery) error {
 		case "parametertype":
 			// Types are not indexed; every parameter matches.
 		default:
-			return rpc.InvalidArgument("filter", "cannot filter executions on %q (supported: trigger_id, event_execution_state, execution_id, CreateTimestamp, parameter_key, parameter_value)", c.Field)
+			return rpc.InvalidArgument("filter", "cannot filter executions on %q (supported: trigger_id, event_execution_state, execution_id, parent_execution_id, CreateTimestamp, parameter_key, parameter_value)", c.Field)
 		}
 	}
 	return nil

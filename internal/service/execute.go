@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -100,31 +101,13 @@ func (s *Service) Execute(ctx context.Context, req *ExecuteRequest) (*ExecuteRes
 	if req.ExecutionID != "" {
 		return nil, s.resume(ctx, req)
 	}
-	al, err := s.activePlans(ctx, req.Key)
+	if strings.HasPrefix(req.TriggerID, PrivateTriggerPrefix) {
+		return nil, rpc.InvalidArgument("trigger_id", "%s is a private trigger: only a Call Integration or loop task of another integration can start it", req.TriggerID)
+	}
+	targets, err := s.targets(ctx, req.Key, req.TriggerID)
 	if err != nil {
 		return nil, err
 	}
-	type target struct {
-		v *store.Version
-		p *engine.Plan
-	}
-	var targets []target
-	for i, p := range al.plans {
-		if p.HasTrigger(req.TriggerID) {
-			targets = append(targets, target{al.versions[i], p})
-		}
-	}
-	if len(targets) == 0 {
-		if req.Key.Name == "-" {
-			return nil, rpc.Errorf(rpc.CodeNotFound, "no published integration in projects/%s/locations/%s has trigger %q", req.Key.Project, req.Key.Location, req.TriggerID)
-		}
-		if len(al.plans) == 0 {
-			return nil, rpc.Errorf(rpc.CodeNotFound, "integration %s has no published version", IntegrationName(req.Key))
-		}
-		return nil, rpc.Errorf(rpc.CodeNotFound, "the published version of %s has no trigger %q (its triggers: %s)", IntegrationName(req.Key), req.TriggerID, strings.Join(al.plans[0].TriggerIDs(), ", "))
-	}
-	sort.Slice(targets, func(i, j int) bool { return targets[i].v.Key.Name < targets[j].v.Key.Name })
-
 	// Inputs are checked against every target before anything runs.
 	inputs := make([]map[string]value.Value, len(targets))
 	for i, t := range targets {
@@ -132,12 +115,8 @@ func (s *Service) Execute(ctx context.Context, req *ExecuteRequest) (*ExecuteRes
 		if err != nil {
 			return nil, err
 		}
-		if un := t.p.Unsupported(req.TriggerID); len(un) > 0 {
-			names := make([]string, len(un))
-			for j, tc := range un {
-				names[j] = fmt.Sprintf("task %s (%s)", tc.TaskID, tc.Task)
-			}
-			return nil, rpc.Errorf(rpc.CodeUnimplemented, "integration %s cannot run trigger %q: integrationd does not support %s", t.v.Key.Name, req.TriggerID, strings.Join(names, ", "))
+		if err := t.runnable(req.TriggerID); err != nil {
+			return nil, err
 		}
 		inputs[i] = in
 	}
@@ -170,6 +149,56 @@ func (s *Service) Execute(ctx context.Context, req *ExecuteRequest) (*ExecuteRes
 	return &first, nil
 }
 
+// PrivateTriggerPrefix starts the ids of triggers that only other
+// integrations can call.
+const PrivateTriggerPrefix = "private_trigger/"
+
+// target is one published integration that a trigger starts.
+type target struct {
+	v *store.Version
+	p *engine.Plan
+}
+
+// targets finds the published integrations of k (Name "-": all of the
+// project and location) that have trigger, ordered by name.
+func (s *Service) targets(ctx context.Context, k store.IntegrationKey, trigger string) ([]target, error) {
+	al, err := s.activePlans(ctx, k)
+	if err != nil {
+		return nil, err
+	}
+	var ts []target
+	for i, p := range al.plans {
+		if p.HasTrigger(trigger) {
+			ts = append(ts, target{al.versions[i], p})
+		}
+	}
+	if len(ts) == 0 {
+		if k.Name == "-" {
+			return nil, rpc.Errorf(rpc.CodeNotFound, "no published integration in projects/%s/locations/%s has trigger %q", k.Project, k.Location, trigger)
+		}
+		if len(al.plans) == 0 {
+			return nil, rpc.Errorf(rpc.CodeNotFound, "integration %s has no published version", IntegrationName(k))
+		}
+		return nil, rpc.Errorf(rpc.CodeNotFound, "the published version of %s has no trigger %q (its triggers: %s)", IntegrationName(k), trigger, strings.Join(al.plans[0].TriggerIDs(), ", "))
+	}
+	sort.Slice(ts, func(i, j int) bool { return ts[i].v.Key.Name < ts[j].v.Key.Name })
+	return ts, nil
+}
+
+// runnable reports, as UNIMPLEMENTED, the unsupported tasks that trigger
+// can reach.
+func (t target) runnable(trigger string) error {
+	un := t.p.Unsupported(trigger)
+	if len(un) == 0 {
+		return nil
+	}
+	names := make([]string, len(un))
+	for j, tc := range un {
+		names[j] = fmt.Sprintf("task %s (%s)", tc.TaskID, tc.Task)
+	}
+	return rpc.Errorf(rpc.CodeUnimplemented, "integration %s cannot run trigger %q: integrationd does not support %s", t.v.Key.Name, trigger, strings.Join(names, ", "))
+}
+
 func (s *Service) resume(ctx context.Context, req *ExecuteRequest) error {
 	if req.Key.Name == "-" {
 		return rpc.InvalidArgument("name", "resuming execution %s needs the integration name, not '-'", req.ExecutionID)
@@ -186,31 +215,41 @@ func (s *Service) resume(ctx context.Context, req *ExecuteRequest) error {
 // and defaults are not validated here).
 func (s *Service) inputs(p *engine.Plan, in map[string]*spec.ValueType) (map[string]value.Value, error) {
 	out := make(map[string]value.Value, len(in))
-	size := 0
 	for name, vt := range in {
-		field := "input_parameters." + name
 		if name == "" {
 			return nil, rpc.InvalidArgument("input_parameters", "a parameter has an empty name")
 		}
 		v, err := value.FromSpec(vt)
 		if err != nil {
-			return nil, rpc.InvalidArgument(field, "%v", err)
-		}
-		if k, ok := p.Declared(name); ok {
-			if v, err = value.Convert(v, k); err != nil {
-				return nil, rpc.InvalidArgument(field, "variable %s is declared %s: %v", name, k.DataType(), err)
-			}
-			if err := p.CheckSchema(name, v); err != nil {
-				return nil, rpc.InvalidArgument(field, "variable %s does not match its jsonSchema: %v", name, err)
-			}
-		}
-		size += v.Size()
-		if size > s.cfg.MaxDataBytes {
-			return nil, rpc.InvalidArgument("input_parameters", "the inputs exceed the limit of %d bytes of data per execution", s.cfg.MaxDataBytes)
+			return nil, rpc.InvalidArgument("input_parameters."+name, "%v", err)
 		}
 		out[name] = v
 	}
-	return out, nil
+	return out, s.convertInputs(p, out, "input_parameters")
+}
+
+// convertInputs converts in place the values of in to their declared
+// kinds in p, checks them against their jsonSchema and bounds their total
+// size. field names the inputs in errors.
+func (s *Service) convertInputs(p *engine.Plan, in map[string]value.Value, field string) error {
+	size := 0
+	for name, v := range in {
+		if k, ok := p.Declared(name); ok {
+			var err error
+			if v, err = value.Convert(v, k); err != nil {
+				return rpc.InvalidArgument(field+"."+name, "variable %s is declared %s: %v", name, k.DataType(), err)
+			}
+			if err := p.CheckSchema(name, v); err != nil {
+				return rpc.InvalidArgument(field+"."+name, "variable %s does not match its jsonSchema: %v", name, err)
+			}
+			in[name] = v
+		}
+		size += v.Size()
+		if size > s.cfg.MaxDataBytes {
+			return rpc.InvalidArgument(field, "the inputs exceed the limit of %d bytes of data per execution", s.cfg.MaxDataBytes)
+		}
+	}
+	return nil
 }
 
 func (s *Service) executeOne(ctx context.Context, req *ExecuteRequest, v *store.Version, p *engine.Plan, in map[string]value.Value) (*ExecuteResponse, error) {
@@ -263,22 +302,42 @@ func (s *Service) previous(ctx context.Context, k store.IntegrationKey, requestI
 	return &out, true, nil
 }
 
+// execSpec is one execution to run.
+type execSpec struct {
+	t         target
+	id        string
+	trigger   string
+	requestID string
+	in        map[string]value.Value
+	mode      string // SYNC or ASYNC
+	method    string // POST, POST_TO_QUEUE
+	parentID  string
+	depth     int
+	created   time.Time
+}
+
+// run executes es and returns the engine's result.
+func (s *Service) run(ctx context.Context, es *execSpec) *engine.Result {
+	v := es.t.v
+	return engine.Run(ctx, es.t.p, engine.Request{
+		Exec: engine.ExecInfo{ExecutionID: es.id, IntegrationName: v.Key.Name, VersionID: v.ID, SnapshotNumber: v.SnapshotNumber,
+			ProjectID: v.Key.Project, Region: v.Key.Location, Mode: es.mode, ParentID: es.parentID, Depth: es.depth},
+		TriggerID: es.trigger,
+		Inputs:    es.in,
+	}, engine.Options{Logger: s.log, RetryScale: s.cfg.RetryScale, MaxDataBytes: s.cfg.MaxDataBytes, Now: s.cfg.Now, Invoker: s})
+}
+
 func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *store.Version, p *engine.Plan, in map[string]value.Value) *outcome {
-	id := uuid.NewString()
-	created := s.cfg.Now().UTC()
+	es := &execSpec{t: target{v, p}, id: uuid.NewString(), trigger: req.TriggerID, requestID: req.RequestID, in: in,
+		mode: "SYNC", method: "POST", created: s.cfg.Now().UTC()}
 	runCtx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
-	res := engine.Run(runCtx, p, engine.Request{
-		Exec: engine.ExecInfo{ExecutionID: id, IntegrationName: v.Key.Name, VersionID: v.ID, SnapshotNumber: v.SnapshotNumber,
-			ProjectID: v.Key.Project, Region: v.Key.Location, Mode: "SYNC"},
-		TriggerID: req.TriggerID,
-		Inputs:    in,
-	}, engine.Options{Logger: s.log, RetryScale: s.cfg.RetryScale, MaxDataBytes: s.cfg.MaxDataBytes, Now: s.cfg.Now})
+	res := s.run(runCtx, es)
 	deadline := errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 	cancel()
 
-	out := s.respond(req, p, id, res, deadline)
+	out := s.respond(req, p, es.id, res, deadline)
 	if p.Persisted() {
-		s.writer.enqueue(s.record(req, v, p, id, created, in, res, out))
+		s.writer.enqueue(s.record(es, res, out))
 	}
 	return out
 }

@@ -84,7 +84,10 @@ func sortedKeys[V any](m map[string]V) []string {
 	return ks
 }
 
-func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, id string, created time.Time, in map[string]value.Value, res *engine.Result, out *outcome) *store.Execution {
+// record builds the stored record of es with its result res and, for
+// :execute calls with a requestId, the outcome out.
+func (s *Service) record(es *execSpec, res *engine.Result, out *outcome) *store.Execution {
+	v, p, in := es.t.v, es.t.p, es.in
 	flat := make(map[string]string, len(in))
 	for k, val := range in {
 		// Long values (a whole JSON document) are not kept for the
@@ -212,14 +215,14 @@ func (s *Service) record(req *ExecuteRequest, v *store.Version, p *engine.Plan, 
 	b = append(b, "]}}"...)
 
 	var outJSON []byte
-	if req.RequestID != "" { // kept to answer a repeated requestId
+	if es.requestID != "" && out != nil { // kept to answer a repeated requestId
 		outJSON = out.appendJSON(nil)
 	}
 	return &store.Execution{
-		Key: v.Key, ID: id, VersionID: v.ID, TriggerID: req.TriggerID, RequestID: req.RequestID,
-		State: res.State, ExecutionMethod: "POST", Params: flat,
+		Key: v.Key, ID: es.id, VersionID: v.ID, TriggerID: es.trigger, RequestID: es.requestID,
+		State: res.State, ExecutionMethod: es.method, Params: flat,
 		Request: reqJSON, Response: outJSON, Details: b,
-		CreateTime: created, UpdateTime: s.cfg.Now().UTC(),
+		CreateTime: es.created, UpdateTime: s.cfg.Now().UTC(), ParentID: es.parentID,
 	}
 }
 
@@ -293,16 +296,47 @@ func responseParameters(d *value.Object) *value.Object {
 	return out
 }
 
-// GetExecution returns one execution, including one still being written.
+// maxSubExecutions bounds the directSubExecutions that GetExecution
+// embeds; executions.list with parent_execution_id pages through all.
+const maxSubExecutions = 100
+
+// GetExecution returns one execution, including one still being written,
+// with its direct sub-executions.
 func (s *Service) GetExecution(ctx context.Context, k store.IntegrationKey, id string) (*ExecutionView, error) {
-	if e, ok := s.writer.get(id); ok && e.Key == k {
-		return s.execView(e)
+	e, ok := s.writer.get(id)
+	if !ok || e.Key != k {
+		var err error
+		if e, err = s.st.GetExecution(ctx, k, id); err != nil {
+			return nil, storeErr(err, "execution "+ExecutionName(k, id))
+		}
 	}
-	e, err := s.st.GetExecution(ctx, k, id)
+	view, err := s.execView(e)
 	if err != nil {
-		return nil, storeErr(err, "execution "+ExecutionName(k, id))
+		return nil, err
 	}
-	return s.execView(e)
+	if e.ParentID != "" {
+		view.Doc.Set("parentExecutionId", e.ParentID)
+	}
+	if err := s.writer.flush(ctx); err != nil {
+		return nil, err
+	}
+	subs, _, err := s.st.ListExecutions(ctx, store.ExecutionQuery{
+		Key: store.IntegrationKey{Project: k.Project, Location: k.Location, Name: "-"}, ParentID: id, Limit: maxSubExecutions})
+	if err != nil {
+		return nil, storeErr(err, "sub-executions of "+ExecutionName(k, id))
+	}
+	if len(subs) > 0 {
+		arr := make([]any, 0, len(subs))
+		for i := len(subs) - 1; i >= 0; i-- { // oldest first
+			sv, err := s.execView(subs[i])
+			if err != nil {
+				return nil, err
+			}
+			arr = append(arr, sv.Doc)
+		}
+		view.Doc.Set("directSubExecutions", arr)
+	}
+	return view, nil
 }
 
 // ListExecutions returns a page of executions, newest first.

@@ -30,8 +30,11 @@ type Config struct {
 	MaxNameLength int
 	// RetryScale multiplies retry delays (tests set it small). Default: 1.
 	RetryScale float64
-	Logger     *slog.Logger
-	Now        func() time.Time
+	// MaxSubDepth bounds how deep sub-integrations may nest (a top-level
+	// execution is at depth 0). Default: 10.
+	MaxSubDepth int
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 func (c *Config) provision() {
@@ -49,6 +52,9 @@ func (c *Config) provision() {
 	}
 	if c.RetryScale == 0 {
 		c.RetryScale = 1
+	}
+	if c.MaxSubDepth == 0 {
+		c.MaxSubDepth = 10
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -71,6 +77,13 @@ type Service struct {
 
 	inflight sync.Map // dedupKey -> *call
 	writer   *writer
+
+	// Async sub-executions run on goroutines tracked by bg, under bgCtx,
+	// which Close cancels. bgMu orders bg.Add after Close's cancel.
+	bgMu     sync.Mutex
+	bg       sync.WaitGroup
+	bgCtx    context.Context
+	bgCancel context.CancelFunc
 }
 
 type compiled struct {
@@ -95,11 +108,28 @@ func New(st store.Store, c engine.Compiler, cfg Config) *Service {
 		active:   make(map[store.IntegrationKey]*activeList),
 	}
 	s.writer = newWriter(st, cfg.Logger)
+	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
 	return s
 }
 
-// Close flushes pending execution records and stops the writer.
+// Close waits until ctx ends for the async executions still running, then
+// cancels those that remain (they are recorded CANCELLED), flushes pending
+// execution records and stops the writer. Call it once the API no longer
+// accepts requests.
 func (s *Service) Close(ctx context.Context) error {
+	done := make(chan struct{})
+	go func() {
+		s.bg.Wait()
+		close(done)
+	}()
+	select {
+	case <-done:
+	case <-ctx.Done():
+	}
+	s.bgMu.Lock()
+	s.bgCancel()
+	s.bgMu.Unlock()
+	<-done
 	return s.writer.close(ctx)
 }
 

@@ -62,6 +62,9 @@ type Options struct {
 	// JsonnetMemoryBytes bounds one Data Transformer evaluation. Default:
 	// 300 MB, as on Google's service.
 	JsonnetMemoryBytes int64
+	// MaxWhileIterations bounds one While Loop task. Default: 8000, as on
+	// Google's service.
+	MaxWhileIterations int
 }
 
 func (o *Options) provision() {
@@ -73,6 +76,9 @@ func (o *Options) provision() {
 	}
 	if o.JsonnetMemoryBytes == 0 {
 		o.JsonnetMemoryBytes = 300_000_000
+	}
+	if o.MaxWhileIterations == 0 {
+		o.MaxWhileIterations = 8000
 	}
 }
 
@@ -86,6 +92,8 @@ func New(opts Options) *Registry {
 	registerJsonnet(r, opts)
 	registerREST(r, opts)
 	registerEmail(r, opts)
+	registerCallIntegration(r)
+	registerLoops(r, opts)
 	return r
 }
 

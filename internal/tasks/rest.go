@@ -324,9 +324,9 @@ type pmEntry struct {
 	Value pmValue `json:"value"`
 }
 
-// parameterMap compiles a ParameterMap jsonValue. Absent, empty and "null"
-// are an empty map.
-func parameterMap(cfg *spec.TaskConfig, key string) ([]restKV, error) {
+// decodeParameterMap decodes a ParameterMap jsonValue (or its text in a
+// string). Absent, empty and "null" are an empty map.
+func decodeParameterMap(cfg *spec.TaskConfig, key string) ([]pmEntry, error) {
 	ep, ok := cfg.Parameters[key]
 	if !ok || ep.Value == nil {
 		return nil, nil
@@ -350,8 +350,18 @@ func parameterMap(cfg *spec.TaskConfig, key string) ([]restKV, error) {
 	if err := json.Unmarshal([]byte(text), &pm); err != nil {
 		return nil, fmt.Errorf("parameter %s: not a ParameterMap: %w", key, err)
 	}
-	kvs := make([]restKV, 0, len(pm.Entries))
-	for i, e := range pm.Entries {
+	return pm.Entries, nil
+}
+
+// parameterMap compiles a ParameterMap of templated values (headers,
+// query strings).
+func parameterMap(cfg *spec.TaskConfig, key string) ([]restKV, error) {
+	entries, err := decodeParameterMap(cfg, key)
+	if err != nil {
+		return nil, err
+	}
+	kvs := make([]restKV, 0, len(entries))
+	for i, e := range entries {
 		var k string
 		switch {
 		case e.Key.LiteralValue != nil:
