@@ -3,12 +3,15 @@ package api_test
 import (
 	"encoding/json"
 	"fmt"
+	"io"
 	"net/http"
 	"net/http/httptest"
 	"path/filepath"
 	"reflect"
 	"strconv"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 
 	"github.com/integrationd/integrationd/internal/service"
@@ -136,20 +139,181 @@ func TestSamplesExecute(t *testing.T) {
 
 // TestSamplesWithUnsupportedTasks checks the clear UNIMPLEMENTED error of
 // a sample whose trigger reaches a task integrationd lacks.
+// TestSamplesWithUnsupportedTasks runs ecom-order-processing with an order
+// above its threshold: the path reaches the Approval task (SuspensionTask,
+// not supported yet), so :execute answers 501 naming it.
 func TestSamplesWithUnsupportedTasks(t *testing.T) {
 	t.Parallel()
 	sampleFiles(t)
 	e := start(t, nil, service.Config{})
-	e.publish(t, "foreach", readFile(t, filepath.Join(samplesDir, "foreach-loop-send-email_foreach-loop-send-email.json")))
-	var v struct {
-		TriggerConfigs []struct{ TriggerID string }
-	}
-	if err := json.Unmarshal(readFile(t, filepath.Join(samplesDir, "foreach-loop-send-email_foreach-loop-send-email.json")), &v); err != nil {
-		t.Fatal(err)
-	}
-	code, m := e.do(t, "POST", "/v1/"+parent+"/integrations/foreach:execute", `{"triggerId":"`+v.TriggerConfigs[0].TriggerID+`"}`)
-	if _, status, msg := errStatus(m); code != 501 || status != "UNIMPLEMENTED" || !strings.Contains(msg, "SubWorkflowForEachLoopV2Task") {
+	e.publish(t, "ExampleIntegration-EcomOrderProcessing", readFile(t, filepath.Join(samplesDir, "ecom-order-processing_ecom-order-processing.json")))
+	code, m := e.execute(t, "ExampleIntegration-EcomOrderProcessing", `{"triggerId":"api_trigger/ecom-order-processing_API_1","inputParameters":{"threshold_order_value":{"doubleValue":1}}}`)
+	if _, status, msg := errStatus(m); code != 501 || status != "UNIMPLEMENTED" || !strings.Contains(msg, "SuspensionTask") {
 		t.Errorf("%d %v", code, m)
+	}
+}
+
+// lastParams returns the variables of an execution's last snapshot.
+func lastParams(t *testing.T, e *env, integration, id string) map[string]any {
+	t.Helper()
+	code, ex := e.do(t, "GET", "/v1/"+parent+"/integrations/"+integration+"/executions/"+id, nil)
+	if code != 200 {
+		t.Fatalf("get execution: %d %v", code, ex)
+	}
+	snaps, _ := ex["executionDetails"].(map[string]any)["executionSnapshots"].([]any)
+	if len(snaps) == 0 {
+		t.Fatalf("execution %s has no snapshots", id)
+	}
+	params, _ := snaps[len(snaps)-1].(map[string]any)["params"].(map[string]any)
+	return params
+}
+
+// taskStates maps task numbers to their final state in an execution.
+func taskStates(t *testing.T, e *env, integration, id string) map[string]any {
+	t.Helper()
+	_, ex := e.do(t, "GET", "/v1/"+parent+"/integrations/"+integration+"/executions/"+id, nil)
+	states := map[string]any{}
+	for _, s := range ex["executionDetails"].(map[string]any)["executionSnapshots"].([]any) {
+		for _, d := range s.(map[string]any)["taskExecutionDetails"].([]any) {
+			d := d.(map[string]any)
+			states[d["taskNumber"].(string)] = d["taskExecutionState"]
+		}
+	}
+	return states
+}
+
+// TestSampleStatusBasedRetryMain runs status-based-retry-main, whose While
+// Loop calls status-based-retry-sub while $retryCounter$ < 2 AND
+// $responseCode$ >= 400, with httpbin.org replaced by a local server that
+// answers 503 and then 200.
+func TestSampleStatusBasedRetryMain(t *testing.T) {
+	t.Parallel()
+	sampleFiles(t)
+	for _, tc := range []struct {
+		name     string
+		statuses []int
+		calls    int
+		counter  float64
+		code     float64
+		branch   string // the task that runs after the loop
+	}{
+		{"recovers", []int{503, 200}, 2, 2, 200, "2"},
+		{"gives up", []int{400, 400, 400}, 2, 2, 400, "3"},
+		{"first call succeeds", []int{204}, 1, 1, 204, "2"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			t.Parallel()
+			var calls atomic.Int64
+			upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+				n := int(calls.Add(1))
+				w.WriteHeader(tc.statuses[min(n, len(tc.statuses))-1])
+			}))
+			defer upstream.Close()
+			e := start(t, nil, service.Config{})
+			sub := strings.ReplaceAll(string(readFile(t, filepath.Join(samplesDir, "status-based-retry_status-based-retry-sub.json"))), "https://httpbin.org/status/400", upstream.URL)
+			e.publish(t, "status-based-retry-sub", []byte(sub))
+			e.publish(t, "status-based-retry-main", readFile(t, filepath.Join(samplesDir, "status-based-retry_status-based-retry-main.json")))
+			code, m := e.execute(t, "status-based-retry-main", `{"triggerId":"api_trigger/status-based-retry-main_API_1"}`)
+			if code != 200 {
+				t.Fatalf("execute: %d %v", code, m)
+			}
+			id := m["executionId"].(string)
+			params := lastParams(t, e, "status-based-retry-main", id)
+			if fmt.Sprint(params["retryCounter"]) != fmt.Sprintf("map[intValue:%v]", tc.counter) || fmt.Sprint(params["responseCode"]) != fmt.Sprintf("map[intValue:%v]", tc.code) {
+				t.Errorf("retryCounter = %v, responseCode = %v", params["retryCounter"], params["responseCode"])
+			}
+			if int(calls.Load()) != tc.calls {
+				t.Errorf("upstream called %d times, want %d", calls.Load(), tc.calls)
+			}
+			states := taskStates(t, e, "status-based-retry-main", id)
+			other := map[string]string{"2": "3", "3": "2"}[tc.branch]
+			if states[tc.branch] != "SUCCEED" || states[other] != "SKIPPED" {
+				t.Errorf("task states = %v", states)
+			}
+			meta, _ := params["`Task_1_loopMetadata`"].(map[string]any)["jsonValue"].(string)
+			if !strings.Contains(meta, fmt.Sprintf(`"current_iteration_count":%d`, tc.calls)) {
+				t.Errorf("loopMetadata = %s", meta)
+			}
+		})
+	}
+}
+
+// TestSampleCallRESTAPI runs call-rest-api against a local server in place
+// of mocktarget.apigee.net: GET, then TO_JSON of the body into OutputJson.
+func TestSampleCallRESTAPI(t *testing.T) {
+	t.Parallel()
+	sampleFiles(t)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.URL.Path != "/json" || r.Method != "GET" {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		fmt.Fprint(w, `{"firstName":"john","lastName":"doe","city":"San Jose"}`)
+	}))
+	defer upstream.Close()
+	content := strings.ReplaceAll(string(readFile(t, filepath.Join(samplesDir, "call-rest-api_call-rest-api.json"))), "https://mocktarget.apigee.net", upstream.URL)
+	e := start(t, nil, service.Config{})
+	e.publish(t, "call-rest-api", []byte(content))
+	code, m := e.execute(t, "call-rest-api", `{"triggerId":"api_trigger/CallRestEndpointDemo_API_1"}`)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	if got := fmt.Sprint(outputs(m)["OutputJson"]); got != "map[city:San Jose firstName:john lastName:doe]" {
+		t.Errorf("OutputJson = %s", got)
+	}
+	// throwError is true in the sample: a 500 upstream fails the execution.
+	upstream.Config.Handler = http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { w.WriteHeader(500) })
+	code, m = e.execute(t, "call-rest-api", `{"triggerId":"api_trigger/CallRestEndpointDemo_API_1"}`)
+	if _, _, msg := errStatus(m); code != 500 || !strings.Contains(msg, "500") {
+		t.Errorf("upstream 500: %d %v", code, m)
+	}
+}
+
+// TestSampleEcomOrderProcessing runs ecom-order-processing below its
+// threshold: total the order (Data Mapping), filter the external items,
+// then a For Each Loop calls the same integration's second trigger, whose
+// Call REST Endpoint posts each item to a local server in place of
+// mocktarget.apigee.net; the response statuses are aggregated.
+func TestSampleEcomOrderProcessing(t *testing.T) {
+	t.Parallel()
+	sampleFiles(t)
+	var mu sync.Mutex
+	var bodies []string
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		b, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		bodies = append(bodies, string(b))
+		mu.Unlock()
+		w.Write(b)
+	}))
+	defer upstream.Close()
+	content := strings.ReplaceAll(string(readFile(t, filepath.Join(samplesDir, "ecom-order-processing_ecom-order-processing.json"))), "https://mocktarget.apigee.net", upstream.URL)
+	e := start(t, nil, service.Config{})
+	const name = "ExampleIntegration-EcomOrderProcessing"
+	e.publish(t, name, []byte(content))
+	order := `{"order_no":"9","line_items":[` +
+		`{"sku":"a","vendor":"Internal","quantity":1,"price_per_unit":10},` +
+		`{"sku":"b","vendor":"External","quantity":2,"price_per_unit":5},` +
+		`{"sku":"c","vendor":"External","quantity":3,"price_per_unit":1}]}`
+	code, m := e.execute(t, name, `{"triggerId":"api_trigger/ecom-order-processing_API_1","inputParameters":{"orders_request":{"jsonValue":`+strconv.Quote(order)+`}}}`)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	outs := outputs(m)
+	if outs["total_order_value"] != 23.0 {
+		t.Errorf("total_order_value = %v", outs["total_order_value"])
+	}
+	if got := fmt.Sprint(outs["rest_call_response_status"]); got != "[200 OK 200 OK]" {
+		t.Errorf("rest_call_response_status = %s", got)
+	}
+	if got := fmt.Sprint(outs["orders_response"]); got != "map[STATUS:PROCESSING_COMPLETE]" {
+		t.Errorf("orders_response = %s", got)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if len(bodies) != 2 || !strings.Contains(bodies[0], `"sku":"b"`) || !strings.Contains(bodies[1], `"sku":"c"`) {
+		t.Errorf("upstream got %q", bodies)
 	}
 }
 

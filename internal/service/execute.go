@@ -115,9 +115,6 @@ func (s *Service) Execute(ctx context.Context, req *ExecuteRequest) (*ExecuteRes
 		if err != nil {
 			return nil, err
 		}
-		if err := t.runnable(req.TriggerID); err != nil {
-			return nil, err
-		}
 		inputs[i] = in
 	}
 
@@ -183,20 +180,6 @@ func (s *Service) targets(ctx context.Context, k store.IntegrationKey, trigger s
 	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i].v.Key.Name < ts[j].v.Key.Name })
 	return ts, nil
-}
-
-// runnable reports, as UNIMPLEMENTED, the unsupported tasks that trigger
-// can reach.
-func (t target) runnable(trigger string) error {
-	un := t.p.Unsupported(trigger)
-	if len(un) == 0 {
-		return nil
-	}
-	names := make([]string, len(un))
-	for j, tc := range un {
-		names[j] = fmt.Sprintf("task %s (%s)", tc.TaskID, tc.Task)
-	}
-	return rpc.Errorf(rpc.CodeUnimplemented, "integration %s cannot run trigger %q: integrationd does not support %s", t.v.Key.Name, trigger, strings.Join(names, ", "))
 }
 
 func (s *Service) resume(ctx context.Context, req *ExecuteRequest) error {
@@ -451,6 +434,9 @@ func (s *Service) failure(id string, res *engine.Result, deadline bool) *storedE
 			msg = fmt.Sprintf("execution %s ended by a Return task with HTTP status %d", id, ret.HTTPCode)
 		}
 		return &storedError{Code: rpc.CodeFromHTTP(ret.HTTPCode), HTTP: ret.HTTPCode, Message: msg, Meta: meta}
+	case errors.As(res.Err, &te) && errors.Is(te.Err, engine.ErrUnsupported):
+		// An unsupported task was reached (validate reports them up front).
+		return &storedError{Code: rpc.CodeUnimplemented, Message: fmt.Sprintf("execution %s reached a task integrationd does not support: %s", id, te.Message), Meta: meta}
 	case errors.As(res.Err, &te) && te.Code == 413:
 		return &storedError{Code: rpc.CodeResourceExhausted, Message: te.Message, Meta: meta}
 	case res.Err != nil:

@@ -38,9 +38,6 @@ func (s *Service) Invoke(ctx context.Context, c *engine.SubCall) ([]engine.SubRe
 	}
 	specs := make([]*execSpec, len(ts))
 	for i, t := range ts {
-		if err := t.runnable(c.TriggerID); err != nil {
-			return nil, err
-		}
 		in := c.Inputs
 		if len(ts) > 1 {
 			in = maps.Clone(in) // each child converts its own copy

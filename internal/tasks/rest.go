@@ -348,7 +348,14 @@ func decodeParameterMap(cfg *spec.TaskConfig, key string) ([]pmEntry, error) {
 		Entries []pmEntry `json:"entries"`
 	}
 	if err := json.Unmarshal([]byte(text), &pm); err != nil {
-		return nil, fmt.Errorf("parameter %s: not a ParameterMap: %w", key, err)
+		// Console exports also hold Gson-lenient text (single quotes).
+		j, lerr := value.ParseLenientJSON(text)
+		if lerr != nil {
+			return nil, fmt.Errorf("parameter %s: not a ParameterMap: %w", key, err)
+		}
+		if err := json.Unmarshal(value.AppendJSON(nil, j), &pm); err != nil {
+			return nil, fmt.Errorf("parameter %s: not a ParameterMap: %w", key, err)
+		}
 	}
 	return pm.Entries, nil
 }
