@@ -86,6 +86,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	scriptTimeout := fs.Duration("script-timeout", 30*time.Second, "time limit of one JavaScript task attempt")
 	scriptMemory := fs.Int64("script-memory-bytes", 64<<20, "best-effort bound on what one JavaScript task attempt may allocate")
 	jsonnetMemory := fs.Int64("jsonnet-memory-bytes", 300_000_000, "best-effort bound on what one Data Transformer (Jsonnet) evaluation may allocate")
+	maxSubDepth := fs.Int("max-sub-depth", 10, "how deep sub-integrations (Call Integration, loops) may nest")
+	maxWhile := fs.Int("max-while-iterations", 8000, "iteration limit of one While Loop task")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -131,9 +133,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("opening the database: %w", err)
 	}
-	reg := tasks.New(tasks.Options{ScriptTimeout: *scriptTimeout, ScriptMemoryBytes: *scriptMemory, JsonnetMemoryBytes: *jsonnetMemory})
+	reg := tasks.New(tasks.Options{ScriptTimeout: *scriptTimeout, ScriptMemoryBytes: *scriptMemory, JsonnetMemoryBytes: *jsonnetMemory,
+		MaxWhileIterations: *maxWhile})
 	svc := service.New(st, reg, service.Config{
 		SyncTimeout: *syncTimeout, MaxDataBytes: *maxData, MaxTasks: *maxTasks, MaxNameLength: *maxName, Logger: logger,
+		MaxSubDepth: *maxSubDepth,
 	})
 	srv := &http.Server{
 		Addr:              *addr,
