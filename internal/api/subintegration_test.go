@@ -158,7 +158,7 @@ func TestCallIntegrationSync(t *testing.T) {
 		t.Errorf("child execution = %v", ce)
 	}
 	_, list := e.do(t, "GET", "/v1/"+parent+"/integrations/-/executions?filter="+url.QueryEscape(`parent_execution_id="`+m["executionId"].(string)+`"`), nil)
-	if es, _ := list["executions"].([]any); len(es) != 1 {
+	if es, _ := list["executions"].([]any); len(es) != 1 || es[0].(map[string]any)["parentExecutionId"] != m["executionId"] {
 		t.Errorf("list by parent = %v", list)
 	}
 

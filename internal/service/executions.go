@@ -242,6 +242,9 @@ func (s *Service) execView(e *store.Execution) (*ExecutionView, error) {
 	doc.Set("executionMethod", e.ExecutionMethod)
 	doc.Set("createTime", ts(e.CreateTime))
 	doc.Set("updateTime", ts(e.UpdateTime))
+	if e.ParentID != "" {
+		doc.Set("parentExecutionId", e.ParentID)
+	}
 	for _, part := range []struct {
 		key string
 		raw []byte
@@ -313,9 +316,6 @@ func (s *Service) GetExecution(ctx context.Context, k store.IntegrationKey, id s
 	view, err := s.execView(e)
 	if err != nil {
 		return nil, err
-	}
-	if e.ParentID != "" {
-		view.Doc.Set("parentExecutionId", e.ParentID)
 	}
 	if err := s.writer.flush(ctx); err != nil {
 		return nil, err
