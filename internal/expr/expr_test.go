@@ -811,7 +811,9 @@ func TestLargeConditions(t *testing.T) {
 		if _, err := p.Eval(nil); err != nil {
 			t.Fatalf("%s: Eval: %v", name, err)
 		}
-		if d := time.Since(start); d > 10*time.Second {
+		// A guard against quadratic blow-ups (minutes), not a speed test:
+		// the race detector on a loaded 2-core machine takes ~11 s here.
+		if d := time.Since(start); d > time.Minute {
 			t.Errorf("%s: Compile and Eval took %v", name, d)
 		}
 	}
