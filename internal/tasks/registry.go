@@ -62,6 +62,9 @@ type Options struct {
 	// JsonnetMemoryBytes bounds one Data Transformer evaluation. Default:
 	// 300 MB, as on Google's service.
 	JsonnetMemoryBytes int64
+	// SMTP is the relay of the Send Email task. Default: none (an
+	// EmailTask that has a recipient fails); see SMTPConfig.
+	SMTP SMTPConfig
 }
 
 func (o *Options) provision() {
