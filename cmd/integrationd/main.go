@@ -87,6 +87,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	scriptMemory := fs.Int64("script-memory-bytes", 64<<20, "best-effort bound on what one JavaScript task attempt may allocate")
 	jsonnetMemory := fs.Int64("jsonnet-memory-bytes", 300_000_000, "best-effort bound on what one Data Transformer (Jsonnet) evaluation may allocate")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	smtpConfig := smtpFlags(fs, os.Getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -95,6 +96,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	smtpCfg, err := smtpConfig(logger)
+	if err != nil {
+		return err
+	}
 	if os.Getenv("GOGC") == "" {
 		// The engine allocates many short-lived values per execution; a
 		// less eager collector buys throughput for little memory. GOGC
@@ -131,7 +136,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("opening the database: %w", err)
 	}
-	reg := tasks.New(tasks.Options{ScriptTimeout: *scriptTimeout, ScriptMemoryBytes: *scriptMemory, JsonnetMemoryBytes: *jsonnetMemory})
+	reg := tasks.New(tasks.Options{ScriptTimeout: *scriptTimeout, ScriptMemoryBytes: *scriptMemory, JsonnetMemoryBytes: *jsonnetMemory, SMTP: smtpCfg})
 	svc := service.New(st, reg, service.Config{
 		SyncTimeout: *syncTimeout, MaxDataBytes: *maxData, MaxTasks: *maxTasks, MaxNameLength: *maxName, Logger: logger,
 	})
