@@ -6,10 +6,11 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net"
 	"os"
 	"path/filepath"
-	"strconv"
+	"slices"
 	"strings"
 	"time"
 
@@ -31,18 +32,16 @@ const (
 	envEmailAttachDir   = "INTEGRATIOND_EMAIL_ATTACHMENT_DIR"
 )
 
-// smtpFlags declares the Send Email flags of serve on fs. Each flag's
-// default comes from its environment variable (read with getenv), so a
+// smtpFlags declares the Send Email flags of serve on fs. A set
+// environment variable (read with getenv) replaces its flag's default, so a
 // flag on the command line wins over the environment. The returned
 // function, called after fs.Parse, reads the password and CA files, checks
 // the whole configuration and logs what email will do.
 func smtpFlags(fs *flag.FlagSet, getenv func(string) string) func(*slog.Logger) (tasks.SMTPConfig, error) {
-	var envErrs []error
-	str := func(name, env, def, usage string) *string {
-		if v := getenv(env); v != "" {
-			def = v
-		}
-		return fs.String(name, def, usage+" (env "+env+")")
+	env := map[string]string{} // flag name → environment variable
+	str := func(name, envName, def, usage string) *string {
+		env[name] = envName
+		return fs.String(name, def, usage+" (env "+envName+")")
 	}
 	addr := str("smtp-addr", envSMTPAddr, "", "host:port of the SMTP relay of the Send Email task; empty: email is off")
 	from := str("smtp-from", envSMTPFrom, "", `sender address, "Name <addr>" allowed; required with --smtp-addr`)
@@ -51,29 +50,24 @@ func smtpFlags(fs *flag.FlagSet, getenv func(string) string) func(*slog.Logger) 
 	mode := str("smtp-tls", envSMTPTLS, tasks.SMTPTLSStartTLS, "none, starttls (required STARTTLS) or tls (implicit TLS, usually port 465)")
 	caFile := str("smtp-ca-file", envSMTPCAFile, "", "PEM file of CA certificates trusted for the relay, in addition to the system roots")
 	attachDir := str("email-attachment-dir", envEmailAttachDir, "", "directory whose files AttachmentPath may name; empty: local files are refused")
-	insecure := false
-	if v := getenv(envSMTPInsecure); v != "" {
-		b, err := strconv.ParseBool(v)
-		if err != nil {
-			envErrs = append(envErrs, fmt.Errorf("%s=%q: not a boolean", envSMTPInsecure, v))
+	env["smtp-insecure-skip-verify"] = envSMTPInsecure
+	insecure := fs.Bool("smtp-insecure-skip-verify", false, "accept any certificate from the relay; development only (env "+envSMTPInsecure+")")
+	env["smtp-timeout"] = envSMTPTimeout
+	timeout := fs.Duration("smtp-timeout", 60*time.Second, "time limit of one send, from connection to QUIT (env "+envSMTPTimeout+")")
+	var envErrs []error
+	for _, name := range slices.Sorted(maps.Keys(env)) {
+		if v := getenv(env[name]); v != "" {
+			// Parse, which runs after, overrides what is set here.
+			if err := fs.Set(name, v); err != nil {
+				envErrs = append(envErrs, fmt.Errorf("%s=%q (for --%s): %v", env[name], v, name, err))
+			}
 		}
-		insecure = b
 	}
-	fs.BoolVar(&insecure, "smtp-insecure-skip-verify", insecure, "accept any certificate from the relay; development only (env "+envSMTPInsecure+")")
-	timeout := 60 * time.Second
-	if v := getenv(envSMTPTimeout); v != "" {
-		d, err := time.ParseDuration(v)
-		if err != nil {
-			envErrs = append(envErrs, fmt.Errorf("%s=%q: not a duration", envSMTPTimeout, v))
-		}
-		timeout = d
-	}
-	fs.DurationVar(&timeout, "smtp-timeout", timeout, "time limit of one send, from connection to QUIT (env "+envSMTPTimeout+")")
 
 	return func(logger *slog.Logger) (tasks.SMTPConfig, error) {
 		cfg := tasks.SMTPConfig{
 			Addr: *addr, From: *from, Username: *user, Password: getenv(envSMTPPassword),
-			TLS: strings.ToLower(*mode), InsecureSkipVerify: insecure, Timeout: timeout,
+			TLS: strings.ToLower(*mode), InsecureSkipVerify: *insecure, Timeout: *timeout,
 		}
 		errs := envErrs
 		if *passFile != "" {

@@ -68,8 +68,8 @@ func TestSMTPFlags(t *testing.T) {
 			env:  map[string]string{envSMTPInsecure: "maybe", envSMTPTimeout: "soon"},
 			args: []string{"--smtp-addr", "smtp.example.com", "--smtp-tls", "ssl", "--smtp-password-file", filepath.Join(dir, "none"),
 				"--smtp-ca-file", passFile, "--email-attachment-dir", passFile},
-			err: `INTEGRATIOND_SMTP_INSECURE_SKIP_VERIFY="maybe": not a boolean` + "|" +
-				`INTEGRATIOND_SMTP_TIMEOUT="soon": not a duration` + "|" +
+			err: `INTEGRATIOND_SMTP_INSECURE_SKIP_VERIFY="maybe" (for --smtp-insecure-skip-verify): parse error` + "|" +
+				`INTEGRATIOND_SMTP_TIMEOUT="soon" (for --smtp-timeout): parse error` + "|" +
 				"--smtp-password-file: open " + "|" +
 				"--smtp-ca-file: no PEM certificate in " + "|" +
 				"--email-attachment-dir: " + passFile + " is not a directory" + "|" +

@@ -208,18 +208,7 @@ func TestEmailSMTPTLSAndAuth(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), c.errSub) {
 					t.Fatalf("Execute err = %v, want %q", err, c.errSub)
 				}
-				var te *engine.TaskError
-				if code := 0; errors.As(err, &te) {
-					code = te.Code
-					if code != c.code {
-						t.Errorf("TaskError code = %d, want %d", code, c.code)
-					}
-				} else if c.code != 0 {
-					t.Errorf("err = %#v, want a TaskError with code %d", err, c.code)
-				}
-				if n := len(be.delivered()); n != 0 {
-					t.Errorf("%d messages delivered, want none", n)
-				}
+				wantFailure(t, err, c.code, be)
 				return
 			}
 			if err != nil {

@@ -210,6 +210,22 @@ func startSMTPWith(t *testing.T, opts smtpServer) (*smtpBackend, string) {
 	return be, l.Addr().String()
 }
 
+// wantFailure checks a failed send: err's code (`ErrorInfo`.code, 0 when
+// err is no TaskError) and that nothing was delivered.
+func wantFailure(t *testing.T, err error, code int, be *smtpBackend) {
+	t.Helper()
+	got := 0
+	if te := (*engine.TaskError)(nil); errors.As(err, &te) {
+		got = te.Code
+	}
+	if got != code {
+		t.Errorf("error code = %d, want %d (%v)", got, code, err)
+	}
+	if n := len(be.delivered()); n != 0 {
+		t.Errorf("%d messages delivered, want none", n)
+	}
+}
+
 func emailVars() *value.Vars {
 	vars := value.NewVars(map[string]value.Kind{"who": value.String, "list": value.StringArray, "order": value.JSON, "many": value.String, "empty": value.String})
 	_ = vars.Set("who", value.Str("ada@example.com"))
@@ -391,15 +407,7 @@ func TestEmailTask(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), c.want.errSub) {
 					t.Fatalf("Execute err = %v, want %q", err, c.want.errSub)
 				}
-				if c.want.smtpCode != 0 {
-					var te *engine.TaskError
-					if !errors.As(err, &te) || te.Code != c.want.smtpCode {
-						t.Errorf("err = %#v, want TaskError code %d", err, c.want.smtpCode)
-					}
-				}
-				if n := len(be.delivered()); n != 0 {
-					t.Errorf("%d messages delivered, want none", n)
-				}
+				wantFailure(t, err, c.want.smtpCode, be)
 				return
 			}
 			if err != nil {
