@@ -89,6 +89,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	maxSubDepth := fs.Int("max-sub-depth", 10, "how deep sub-integrations (Call Integration, loops) may nest")
 	maxWhile := fs.Int("max-while-iterations", 8000, "iteration limit of one While Loop task")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
+	smtpConfig := smtpFlags(fs, os.Getenv)
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -97,6 +98,10 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("--log-level: %w", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	smtpCfg, err := smtpConfig(logger)
+	if err != nil {
+		return err
+	}
 	if os.Getenv("GOGC") == "" {
 		// The engine allocates many short-lived values per execution; a
 		// less eager collector buys throughput for little memory. GOGC
@@ -134,7 +139,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		return fmt.Errorf("opening the database: %w", err)
 	}
 	reg := tasks.New(tasks.Options{ScriptTimeout: *scriptTimeout, ScriptMemoryBytes: *scriptMemory, JsonnetMemoryBytes: *jsonnetMemory,
-		MaxWhileIterations: *maxWhile})
+		MaxWhileIterations: *maxWhile, SMTP: smtpCfg})
 	svc := service.New(st, reg, service.Config{
 		SyncTimeout: *syncTimeout, MaxDataBytes: *maxData, MaxTasks: *maxTasks, MaxNameLength: *maxName, Logger: logger,
 		MaxSubDepth: *maxSubDepth,

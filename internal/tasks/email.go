@@ -2,18 +2,9 @@ package tasks
 
 import (
 	"context"
-	"crypto/rand"
-	"crypto/tls"
-	"encoding/hex"
 	"errors"
 	"fmt"
-	"mime"
-	"mime/quotedprintable"
-	"net"
 	"net/mail"
-	"net/smtp"
-	"net/textproto"
-	"os"
 	"strings"
 	"time"
 
@@ -40,53 +31,17 @@ const (
 
 	// emailMaxRecipients is Google's limit on To, Cc and Bcc together.
 	emailMaxRecipients = 30
-	// emailDefaultTimeout bounds one send when ctx has no deadline.
-	emailDefaultTimeout = 60 * time.Second
 )
 
-// SMTPConfig is the SMTP relay the Send Email task delivers through.
-type SMTPConfig struct {
-	// Addr is host:port of the relay. Empty: the task fails when it has
-	// something to send.
-	Addr string
-	// From is the sender address (envelope MAIL FROM and From header).
-	From string
-	// Username and Password, when Username is set, authenticate with
-	// AUTH PLAIN (which net/smtp only allows over TLS or to localhost).
-	Username, Password string
-	// TLS is "none" (never), "starttls" (required STARTTLS), "tls"
-	// (implicit TLS, usually port 465) or "" (STARTTLS when offered).
-	TLS string
-}
-
-// SMTP configuration environment variables (to become flags).
-const (
-	envSMTPAddr     = "INTEGRATIOND_SMTP_ADDR"
-	envSMTPFrom     = "INTEGRATIOND_SMTP_FROM"
-	envSMTPUsername = "INTEGRATIOND_SMTP_USERNAME"
-	envSMTPPassword = "INTEGRATIOND_SMTP_PASSWORD"
-	envSMTPTLS      = "INTEGRATIOND_SMTP_TLS"
-)
-
-// SMTPConfigFromEnv reads the INTEGRATIOND_SMTP_* environment variables.
-func SMTPConfigFromEnv() SMTPConfig {
-	return SMTPConfig{
-		Addr:     os.Getenv(envSMTPAddr),
-		From:     os.Getenv(envSMTPFrom),
-		Username: os.Getenv(envSMTPUsername),
-		Password: os.Getenv(envSMTPPassword),
-		TLS:      os.Getenv(envSMTPTLS),
-	}
-}
-
-func registerEmail(r *Registry, _ Options) {
-	registerEmailWith(r, SMTPConfigFromEnv())
+func registerEmail(r *Registry, opts Options) {
+	registerEmailWith(r, opts.SMTP)
 }
 
 func registerEmailWith(r *Registry, cfg SMTPConfig) {
+	cfg.provision()
 	r.Register(emailTask, Spec{
-		Summary: "Send Email: sends one email through the configured SMTP relay (INTEGRATIOND_SMTP_*). " +
-			"To, Cc, Bcc, Subject and TextBody take $var$ references; at most 30 recipients in all.",
+		Summary: "Send Email: sends one email through the configured SMTP relay (--smtp-* flags, see docs/email.md). " +
+			"To, Cc, Bcc, Subject, TextBody and AttachmentPath take $var$ references; at most 30 recipients in all.",
 		DocURL: "https://cloud.google.com/application-integration/docs/configure-send-email-task",
 		Params: []Param{
 			{Key: pEmailTo, Type: value.StringArray, Doc: "Recipients; each element is templated and may hold several comma-separated addresses."},
@@ -95,7 +50,8 @@ func registerEmailWith(r *Registry, cfg SMTPConfig) {
 			{Key: pEmailSubject, Type: value.String, Doc: "Subject; $var$ references are rendered when the task runs."},
 			{Key: pEmailTextBody, Type: value.String, Doc: "Body; $var$ references are rendered when the task runs."},
 			{Key: pEmailBodyFormat, Type: value.String, Doc: "text (default) or html."},
-			{Key: pEmailAttachment, Type: value.StringArray, Doc: "Not supported: the task fails if an element renders non-empty."},
+			{Key: pEmailAttachment, Type: value.StringArray, Doc: "Attachments; each element is templated and renders to " +
+				`an object {"fileName","contentType","content" (base64)}, an array of them, or a file name under --email-attachment-dir (off by default).`},
 			{Key: pEmailConfig, Type: value.JSON, Doc: "Accepted and ignored."},
 			{Key: pEmailThrow, Type: value.Bool, Doc: "When true, the task fails if it has no recipient; when false (default) it then succeeds without sending."},
 		},
@@ -148,10 +104,8 @@ func newEmail(cfg *spec.TaskConfig, smtpCfg SMTPConfig) (engine.Task, error) {
 		return nil, err
 	}
 	t.throw = !th.IsNull() && th.Bool()
-	switch strings.ToLower(smtpCfg.TLS) {
-	case "", "none", "starttls", "tls":
-	default:
-		return nil, fmt.Errorf("EmailTask: SMTP TLS mode %q is not none, starttls or tls (%s)", smtpCfg.TLS, envSMTPTLS)
+	if err := smtpCfg.Validate(); err != nil {
+		return nil, fmt.Errorf("EmailTask: %w", err)
 	}
 	return t, nil
 }
@@ -191,11 +145,6 @@ func recipients(ts []*value.Template, g value.Getter, field string) ([]*mail.Add
 }
 
 func (t *emailTaskImpl) Execute(ctx context.Context, tc *engine.TaskContext) error {
-	for _, a := range t.attachments {
-		if p := strings.TrimSpace(a.Render(tc.Vars)); p != "" {
-			return fmt.Errorf("EmailTask: %s is not supported (got %q)", pEmailAttachment, p)
-		}
-	}
 	to, err := recipients(t.to, tc.Vars, pEmailTo)
 	if err != nil {
 		return err
@@ -211,7 +160,7 @@ func (t *emailTaskImpl) Execute(ctx context.Context, tc *engine.TaskContext) err
 	n := len(to) + len(cc) + len(bcc)
 	if n == 0 {
 		if t.throw {
-			return errors.New("EmailTask: no recipients (To, Cc and Bcc are all empty)")
+			return fmt.Errorf("EmailTask: no recipients (To, Cc and Bcc are all empty) and %s is true", pEmailThrow)
 		}
 		tc.Log("EmailTask: no recipients, nothing sent")
 		return nil
@@ -220,20 +169,25 @@ func (t *emailTaskImpl) Execute(ctx context.Context, tc *engine.TaskContext) err
 		return fmt.Errorf("EmailTask: %d recipients, at most %d are allowed (To, Cc and Bcc together)", n, emailMaxRecipients)
 	}
 	if t.smtp.Addr == "" {
-		return fmt.Errorf("EmailTask: no SMTP server configured (set %s)", envSMTPAddr)
-	}
-	if t.smtp.From == "" {
-		return fmt.Errorf("EmailTask: no sender configured (set %s)", envSMTPFrom)
+		return errors.New("EmailTask: no SMTP server configured (start integrationd with --smtp-addr and --smtp-from)")
 	}
 	from, err := mail.ParseAddress(t.smtp.From)
 	if err != nil {
-		return fmt.Errorf("EmailTask: invalid sender %q (%s): %v", t.smtp.From, envSMTPFrom, err)
+		return fmt.Errorf("EmailTask: invalid sender %q (--smtp-from): %v", t.smtp.From, err)
+	}
+	atts, err := loadAttachments(t.attachments, tc.Vars, t.smtp.AttachmentDir)
+	if err != nil {
+		return err
 	}
 	now := time.Now
 	if tc.Now != nil {
 		now = tc.Now
 	}
-	msg := buildEmail(from, to, cc, t.subject.Render(tc.Vars), t.body.Render(tc.Vars), t.html, now())
+	msg := buildEmail(emailContent{
+		from: from, to: to, cc: cc,
+		subject: t.subject.Render(tc.Vars), body: t.body.Render(tc.Vars), html: t.html,
+		attachments: atts, date: now(),
+	})
 	var rcpts []string
 	seen := map[string]bool{}
 	for _, l := range [][]*mail.Address{to, cc, bcc} {
@@ -247,150 +201,6 @@ func (t *emailTaskImpl) Execute(ctx context.Context, tc *engine.TaskContext) err
 	if err := sendEmail(ctx, t.smtp, from.Address, rcpts, msg); err != nil {
 		return err
 	}
-	tc.Log(fmt.Sprintf("EmailTask: sent to %d recipient(s)", len(rcpts)))
-	return nil
-}
-
-// headerText removes line breaks so a rendered value cannot add headers.
-func headerText(s string) string {
-	return strings.Join(strings.Fields(strings.NewReplacer("\r", " ", "\n", " ").Replace(s)), " ")
-}
-
-func joinAddrs(as []*mail.Address) string {
-	ss := make([]string, len(as))
-	for i, a := range as {
-		ss[i] = a.String()
-	}
-	return strings.Join(ss, ", ")
-}
-
-// buildEmail returns an RFC 5322 message with a quoted-printable UTF-8
-// body. Bcc recipients appear in no header.
-func buildEmail(from *mail.Address, to, cc []*mail.Address, subject, body string, html bool, date time.Time) []byte {
-	var b strings.Builder
-	h := func(k, v string) { b.WriteString(k + ": " + v + "\r\n") }
-	h("Date", date.Format(time.RFC1123Z))
-	h("From", from.String())
-	if len(to) > 0 {
-		h("To", joinAddrs(to))
-	}
-	if len(cc) > 0 {
-		h("Cc", joinAddrs(cc))
-	}
-	h("Subject", mime.QEncoding.Encode("utf-8", headerText(subject)))
-	h("Message-ID", messageID(from.Address))
-	h("MIME-Version", "1.0")
-	ct := "text/plain"
-	if html {
-		ct = "text/html"
-	}
-	h("Content-Type", ct+"; charset=utf-8")
-	h("Content-Transfer-Encoding", "quoted-printable")
-	b.WriteString("\r\n")
-	w := quotedprintable.NewWriter(&b)
-	_, _ = w.Write([]byte(body))
-	_ = w.Close()
-	return []byte(b.String())
-}
-
-func messageID(from string) string {
-	domain := "integrationd.localhost"
-	if i := strings.LastIndexByte(from, '@'); i >= 0 && i < len(from)-1 {
-		domain = from[i+1:]
-	}
-	var r [16]byte
-	_, _ = rand.Read(r[:])
-	return "<" + hex.EncodeToString(r[:]) + "@" + domain + ">"
-}
-
-// smtpError wraps an SMTP failure; a server reply's code becomes the
-// task error's code (`ErrorInfo`.code).
-func smtpError(ctx context.Context, step string, err error) error {
-	switch {
-	case ctx.Err() != nil:
-		err = fmt.Errorf("%w (%v)", ctx.Err(), err)
-	case errors.Is(err, os.ErrDeadlineExceeded):
-		// The connection deadline is ctx's; it may fire just before ctx does.
-		err = fmt.Errorf("%w (%v)", context.DeadlineExceeded, err)
-	}
-	code := 0
-	var te *textproto.Error
-	if errors.As(err, &te) {
-		code = te.Code
-	}
-	return &engine.TaskError{Code: code, Message: fmt.Sprintf("EmailTask: %s: %v", step, err), Err: err}
-}
-
-// sendEmail delivers msg, honouring ctx: the dial uses it, and its
-// cancellation or deadline (else a default timeout) aborts the session.
-func sendEmail(ctx context.Context, cfg SMTPConfig, from string, rcpts []string, msg []byte) error {
-	host, _, err := net.SplitHostPort(cfg.Addr)
-	if err != nil {
-		return fmt.Errorf("EmailTask: SMTP address %q (%s): %v", cfg.Addr, envSMTPAddr, err)
-	}
-	ctx, cancel := context.WithTimeout(ctx, emailDefaultTimeout)
-	defer cancel()
-	deadline, _ := ctx.Deadline()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", cfg.Addr)
-	if err != nil {
-		return smtpError(ctx, "dial "+cfg.Addr, err)
-	}
-	defer conn.Close()
-	_ = conn.SetDeadline(deadline)
-	stop := context.AfterFunc(ctx, func() { _ = conn.SetDeadline(time.Unix(1, 0)) })
-	defer stop()
-	mode := strings.ToLower(cfg.TLS)
-	tlsConf := &tls.Config{ServerName: host, MinVersion: tls.VersionTLS12}
-	if mode == "tls" {
-		tc := tls.Client(conn, tlsConf)
-		if err := tc.HandshakeContext(ctx); err != nil {
-			return smtpError(ctx, "TLS handshake", err)
-		}
-		conn = tc
-	}
-	c, err := smtp.NewClient(conn, host)
-	if err != nil {
-		return smtpError(ctx, "greeting", err)
-	}
-	defer c.Close()
-	if err := c.Hello("localhost"); err != nil {
-		return smtpError(ctx, "EHLO", err)
-	}
-	if mode == "starttls" || mode == "" {
-		if ok, _ := c.Extension("STARTTLS"); ok {
-			if err := c.StartTLS(tlsConf); err != nil {
-				return smtpError(ctx, "STARTTLS", err)
-			}
-		} else if mode == "starttls" {
-			return fmt.Errorf("EmailTask: SMTP server %s does not offer STARTTLS (%s=starttls)", cfg.Addr, envSMTPTLS)
-		}
-	}
-	if cfg.Username != "" {
-		if err := c.Auth(smtp.PlainAuth("", cfg.Username, cfg.Password, host)); err != nil {
-			return smtpError(ctx, "AUTH", err)
-		}
-	}
-	if err := c.Mail(from); err != nil {
-		return smtpError(ctx, "MAIL FROM", err)
-	}
-	for _, r := range rcpts {
-		if err := c.Rcpt(r); err != nil {
-			return smtpError(ctx, "RCPT TO "+r, err)
-		}
-	}
-	w, err := c.Data()
-	if err != nil {
-		return smtpError(ctx, "DATA", err)
-	}
-	if _, err := w.Write(msg); err != nil {
-		return smtpError(ctx, "DATA", err)
-	}
-	if err := w.Close(); err != nil {
-		return smtpError(ctx, "DATA", err)
-	}
-	if err := c.Quit(); err != nil {
-		return smtpError(ctx, "QUIT", err)
-	}
+	tc.Log(fmt.Sprintf("EmailTask: sent to %d recipient(s) with %d attachment(s)", len(rcpts), len(atts)))
 	return nil
 }

@@ -1,10 +1,13 @@
 package tasks
 
 import (
+	"bytes"
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
 	"io"
+	"log"
 	"mime"
 	"mime/quotedprintable"
 	"net"
@@ -14,6 +17,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/emersion/go-sasl"
 	gosmtp "github.com/emersion/go-smtp"
 
 	"github.com/integrationd/integrationd/internal/engine"
@@ -25,18 +29,31 @@ type smtpMsg struct {
 	from  string
 	rcpts []string
 	data  []byte
+	tls   bool   // the session ran over TLS (STARTTLS or implicit)
+	user  string // the authenticated user, "" when none
 }
 
-// smtpBackend records delivered messages; it refuses RCPT to any address
-// containing "reject" and stalls the greeting-less DATA when stall is set.
+// smtpServer configures the loopback test server.
+type smtpServer struct {
+	stall    chan struct{}     // when set, DATA waits for it to close
+	tls      *tls.Config       // when set, STARTTLS is offered (or, with implicit, TLS from the start)
+	implicit bool              // TLS from the first byte
+	users    map[string]string // when set, AUTH is offered (after TLS if tls is set) and required
+	mechs    []string          // AUTH mechanisms offered; default PLAIN
+}
+
+// smtpBackend records delivered messages and AUTH attempts; it refuses
+// RCPT to any address containing "reject" and DATA whose message contains
+// "REJECT-DATA".
 type smtpBackend struct {
+	opts  smtpServer
 	mu    sync.Mutex
 	msgs  []smtpMsg
-	stall chan struct{}
+	auths int
 }
 
-func (b *smtpBackend) NewSession(*gosmtp.Conn) (gosmtp.Session, error) {
-	return &smtpSession{b: b}, nil
+func (b *smtpBackend) NewSession(c *gosmtp.Conn) (gosmtp.Session, error) {
+	return &smtpSession{b: b, c: c}, nil
 }
 
 func (b *smtpBackend) delivered() []smtpMsg {
@@ -45,14 +62,83 @@ func (b *smtpBackend) delivered() []smtpMsg {
 	return append([]smtpMsg(nil), b.msgs...)
 }
 
-type smtpSession struct {
-	b   *smtpBackend
-	cur smtpMsg
+func (b *smtpBackend) authAttempts() int {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.auths
 }
+
+type smtpSession struct {
+	b    *smtpBackend
+	c    *gosmtp.Conn
+	user string
+	cur  smtpMsg
+}
+
+var _ gosmtp.AuthSession = (*smtpSession)(nil)
 
 func (s *smtpSession) Reset()        { s.cur = smtpMsg{} }
 func (s *smtpSession) Logout() error { return nil }
+
+func (s *smtpSession) AuthMechanisms() []string {
+	if s.b.opts.users == nil {
+		return nil
+	}
+	if s.b.opts.mechs != nil {
+		return s.b.opts.mechs
+	}
+	return []string{sasl.Plain}
+}
+
+func (s *smtpSession) Auth(mech string) (sasl.Server, error) {
+	s.b.mu.Lock()
+	s.b.auths++
+	s.b.mu.Unlock()
+	check := func(user, pass string) error {
+		if want, ok := s.b.opts.users[user]; !ok || want != pass {
+			return gosmtp.ErrAuthFailed
+		}
+		s.user = user
+		return nil
+	}
+	switch mech {
+	case sasl.Plain:
+		return sasl.NewPlainServer(func(_, user, pass string) error { return check(user, pass) }), nil
+	case sasl.Login:
+		return &loginServer{check: check}, nil
+	}
+	return nil, gosmtp.ErrAuthUnknownMechanism
+}
+
+// loginServer is the server side of AUTH LOGIN (go-sasl has only the
+// client): it asks for the username, then the password.
+type loginServer struct {
+	check func(user, pass string) error
+	step  int
+	user  string
+}
+
+func (l *loginServer) Next(resp []byte) ([]byte, bool, error) {
+	l.step++
+	switch l.step {
+	case 1:
+		if resp != nil { // an initial response is the username
+			l.user = string(resp)
+			l.step++
+			return []byte("Password:"), false, nil
+		}
+		return []byte("Username:"), false, nil
+	case 2:
+		l.user = string(resp)
+		return []byte("Password:"), false, nil
+	}
+	return nil, true, l.check(l.user, string(resp))
+}
+
 func (s *smtpSession) Mail(from string, _ *gosmtp.MailOptions) error {
+	if s.b.opts.users != nil && s.user == "" {
+		return gosmtp.ErrAuthRequired
+	}
 	s.cur.from = from
 	return nil
 }
@@ -66,37 +152,57 @@ func (s *smtpSession) Rcpt(to string, _ *gosmtp.RcptOptions) error {
 }
 
 func (s *smtpSession) Data(r io.Reader) error {
-	if s.b.stall != nil {
-		<-s.b.stall
+	if s.b.opts.stall != nil {
+		<-s.b.opts.stall
 	}
 	d, err := io.ReadAll(r)
 	if err != nil {
 		return err
 	}
+	if bytes.Contains(d, []byte("REJECT-DATA")) {
+		return &gosmtp.SMTPError{Code: 554, EnhancedCode: gosmtp.EnhancedCode{5, 6, 0}, Message: "content refused"}
+	}
 	s.cur.data = d
+	_, s.cur.tls = s.c.TLSConnectionState()
+	s.cur.user = s.user
 	s.b.mu.Lock()
 	s.b.msgs = append(s.b.msgs, s.cur)
 	s.b.mu.Unlock()
 	return nil
 }
 
+// startSMTP starts a plain loopback SMTP server.
 func startSMTP(t *testing.T, stall chan struct{}) (*smtpBackend, string) {
+	return startSMTPWith(t, smtpServer{stall: stall})
+}
+
+// startSMTPWith starts a loopback SMTP server configured by opts.
+func startSMTPWith(t *testing.T, opts smtpServer) (*smtpBackend, string) {
 	t.Helper()
-	be := &smtpBackend{stall: stall}
+	be := &smtpBackend{opts: opts}
 	srv := gosmtp.NewServer(be)
 	srv.Domain = "localhost"
-	srv.AllowInsecureAuth = true
+	srv.ErrorLog = log.New(io.Discard, "", 0)
+	// Without TLS, AUTH is allowed in clear text (the client still only
+	// sends credentials to a loopback host).
+	srv.AllowInsecureAuth = opts.tls == nil
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
+	switch {
+	case opts.implicit:
+		l = tls.NewListener(l, opts.tls)
+	case opts.tls != nil:
+		srv.TLSConfig = opts.tls
+	}
 	go func() { _ = srv.Serve(l) }()
 	t.Cleanup(func() {
-		if stall != nil {
+		if opts.stall != nil {
 			select {
-			case <-stall:
+			case <-opts.stall:
 			default:
-				close(stall)
+				close(opts.stall)
 			}
 		}
 		_ = srv.Close()
@@ -104,8 +210,24 @@ func startSMTP(t *testing.T, stall chan struct{}) (*smtpBackend, string) {
 	return be, l.Addr().String()
 }
 
+// wantFailure checks a failed send: err's code (`ErrorInfo`.code, 0 when
+// err is no TaskError) and that nothing was delivered.
+func wantFailure(t *testing.T, err error, code int, be *smtpBackend) {
+	t.Helper()
+	got := 0
+	if te := (*engine.TaskError)(nil); errors.As(err, &te) {
+		got = te.Code
+	}
+	if got != code {
+		t.Errorf("error code = %d, want %d (%v)", got, code, err)
+	}
+	if n := len(be.delivered()); n != 0 {
+		t.Errorf("%d messages delivered, want none", n)
+	}
+}
+
 func emailVars() *value.Vars {
-	vars := value.NewVars(map[string]value.Kind{"who": value.String, "list": value.StringArray, "order": value.JSON, "many": value.String})
+	vars := value.NewVars(map[string]value.Kind{"who": value.String, "list": value.StringArray, "order": value.JSON, "many": value.String, "empty": value.String})
 	_ = vars.Set("who", value.Str("ada@example.com"))
 	_ = vars.Set("list", value.Strings([]string{"l1@example.com", "l2@example.com"}))
 	o, _ := value.ParseJSON(`{"id":"o-17","total":42}`)
@@ -199,7 +321,7 @@ func TestEmailTask(t *testing.T) {
 			name:   "no SMTP server",
 			noAddr: true,
 			params: map[string]string{"To": strArr("$who$")},
-			want:   want{errSub: "EmailTask: no SMTP server configured (set INTEGRATIOND_SMTP_ADDR)"},
+			want:   want{errSub: "EmailTask: no SMTP server configured (start integrationd with --smtp-addr and --smtp-from)"},
 		},
 		{
 			name:   "no recipients, default: succeeds without sending (samples)",
@@ -217,9 +339,34 @@ func TestEmailTask(t *testing.T) {
 			want:   want{errSub: "RCPT TO reject@example.com", smtpCode: 550},
 		},
 		{
-			name:   "attachment given",
+			name:   "attachment file without an attachment directory",
 			params: map[string]string{"To": strArr("$who$"), "AttachmentPath": strArr("/tmp/x")},
-			want:   want{errSub: "AttachmentPath is not supported"},
+			want:   want{errSub: `AttachmentPath "/tmp/x": local files are off`},
+		},
+		{
+			name:   "no To parameter at all, ThrowNoRequiredInputException",
+			params: map[string]string{"Subject": `{"stringValue":"s"}`, "ThrowNoRequiredInputException": `{"booleanValue":true}`},
+			want:   want{errSub: "no recipients (To, Cc and Bcc are all empty) and ThrowNoRequiredInputException is true"},
+		},
+		{
+			name:   "To renders empty, ThrowNoRequiredInputException",
+			params: map[string]string{"To": strArr("$empty$", " "), "ThrowNoRequiredInputException": `{"booleanValue":true}`},
+			want:   want{errSub: "no recipients"},
+		},
+		{
+			name:   "no To parameter at all, default: nothing sent",
+			params: map[string]string{"Subject": `{"stringValue":"s"}`},
+			want:   want{},
+		},
+		{
+			name:   "empty subject and body are not missing inputs",
+			params: map[string]string{"To": strArr("$who$"), "ThrowNoRequiredInputException": `{"booleanValue":true}`},
+			want:   want{sent: true, rcpts: []string{"ada@example.com"}, to: "<ada@example.com>", ctype: "text/plain"},
+		},
+		{
+			name:   "server refuses DATA",
+			params: map[string]string{"To": strArr("$who$"), "TextBody": `{"stringValue":"REJECT-DATA"}`},
+			want:   want{errSub: "EmailTask: DATA: 554", smtpCode: 554},
 		},
 		{
 			name:   "invalid address",
@@ -260,15 +407,7 @@ func TestEmailTask(t *testing.T) {
 				if err == nil || !strings.Contains(err.Error(), c.want.errSub) {
 					t.Fatalf("Execute err = %v, want %q", err, c.want.errSub)
 				}
-				if c.want.smtpCode != 0 {
-					var te *engine.TaskError
-					if !errors.As(err, &te) || te.Code != c.want.smtpCode {
-						t.Errorf("err = %#v, want TaskError code %d", err, c.want.smtpCode)
-					}
-				}
-				if n := len(be.delivered()); n != 0 {
-					t.Errorf("%d messages delivered, want none", n)
-				}
+				wantFailure(t, err, c.want.smtpCode, be)
 				return
 			}
 			if err != nil {
@@ -337,7 +476,8 @@ func TestEmailTask(t *testing.T) {
 func TestEmailTaskNonASCIISubjectIsEncoded(t *testing.T) {
 	t.Parallel()
 	from, _ := mail.ParseAddress("a@example.org")
-	msg := string(buildEmail(from, []*mail.Address{{Address: "b@example.org"}}, nil, "Grüße\r\nBcc: evil@example.org", "x", false, time.Now()))
+	msg := string(buildEmail(emailContent{from: from, to: []*mail.Address{{Address: "b@example.org"}},
+		subject: "Grüße\r\nBcc: evil@example.org", body: "x", date: time.Now()}))
 	if !strings.Contains(msg, "Subject: =?utf-8?q?") {
 		t.Errorf("subject not Q-encoded:\n%s", msg)
 	}
@@ -384,14 +524,19 @@ func testEmailCancel(t *testing.T, deadline bool) {
 }
 
 func TestEmailRegistered(t *testing.T) {
-	t.Setenv(envSMTPAddr, "127.0.0.1:1")
-	t.Setenv(envSMTPFrom, "x@example.org")
-	r := NewRegistry()
-	registerEmail(r, Options{})
+	t.Parallel()
+	r := New(Options{SMTP: SMTPConfig{Addr: "127.0.0.1:1", From: "x@example.org"}})
 	if _, ok := r.Spec("EmailTask"); !ok {
 		t.Fatal("EmailTask not registered")
 	}
-	if c := SMTPConfigFromEnv(); c.Addr != "127.0.0.1:1" || c.From != "x@example.org" {
-		t.Errorf("SMTPConfigFromEnv = %+v", c)
+	// An invalid relay configuration fails every EmailTask's compilation.
+	bad := NewRegistry()
+	registerEmailWith(bad, SMTPConfig{Addr: "127.0.0.1:1", From: "x@example.org", TLS: "ssl"})
+	v, err := spec.DecodeVersion([]byte(`{"taskConfigs":[{"task":"EmailTask","taskId":"1"}]}`))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := bad.CompileTask(&v.TaskConfigs[0]); err == nil || !strings.Contains(err.Error(), `TLS mode "ssl"`) {
+		t.Errorf("compile with TLS ssl: err = %v", err)
 	}
 }

@@ -65,6 +65,9 @@ type Options struct {
 	// MaxWhileIterations bounds one While Loop task. Default: 8000, as on
 	// Google's service.
 	MaxWhileIterations int
+	// SMTP is the relay of the Send Email task. Default: none (an
+	// EmailTask that has a recipient fails); see SMTPConfig.
+	SMTP SMTPConfig
 }
 
 func (o *Options) provision() {
