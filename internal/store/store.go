@@ -117,6 +117,24 @@ type Execution struct {
 	ParentID string
 }
 
+// Job is durable work: a row that a worker claims (leases), runs and
+// deletes when done. A worker that dies loses its lease when it expires,
+// and the job runs again: work is at least once, so jobs must be
+// idempotent.
+type Job struct {
+	ID   int64 // assigned by the store
+	Kind string
+	// Key, when set, is unique: a job with a key already used (even by a
+	// job since done, until PurgeJobKeys forgets it) is not added.
+	Key        string
+	Payload    []byte
+	RunAt      time.Time
+	Attempt    int    // claims so far, including the current one
+	Owner      string // the worker holding the lease, "" when free
+	LeaseUntil time.Time
+	LastError  string
+}
+
 // ExecutionQuery selects executions. Results are newest first: CreateTime
 // descending, then ID descending.
 type ExecutionQuery struct {
@@ -178,6 +196,30 @@ type Store interface {
 	FindExecutionByRequestID(ctx context.Context, key IntegrationKey, requestID string) (*Execution, error)
 	// ListExecutions returns a page and the cursor of the next one ("" when none).
 	ListExecutions(ctx context.Context, q ExecutionQuery) (page []*Execution, next string, err error)
+
+	// Commit is PutExecutions, deleting the jobs done and adding the jobs
+	// add, all in one transaction. A job of add whose Key was ever used
+	// (within the key retention) is skipped.
+	Commit(ctx context.Context, es []*Execution, done []int64, add []*Job) error
+	// ClaimJobs leases to owner, until now+lease, up to limit jobs due at
+	// now (RunAt <= now) that no live lease holds, earliest RunAt first,
+	// and increments their Attempt.
+	ClaimJobs(ctx context.Context, owner string, now time.Time, lease time.Duration, limit int) ([]*Job, error)
+	// ExtendLeases moves the lease of every job owner holds to until.
+	ExtendLeases(ctx context.Context, owner string, until time.Time) error
+	// ReleaseJob gives a held job back, due at runAt, recording lastError.
+	ReleaseJob(ctx context.Context, id int64, runAt time.Time, lastError string) error
+	// RescheduleJob makes the job with key due at runAt; ErrNotFound if
+	// there is none, ErrFailedPrecondition if a live lease holds it.
+	RescheduleJob(ctx context.Context, key string, runAt time.Time, now time.Time) error
+	// TakeJob deletes the job with key unless a live lease holds it and
+	// returns it; ErrNotFound if there is none, ErrFailedPrecondition if
+	// it is held.
+	TakeJob(ctx context.Context, key string, now time.Time) (*Job, error)
+	// NextJobTime is the earliest RunAt of the jobs, ok false when none.
+	NextJobTime(ctx context.Context) (t time.Time, ok bool, err error)
+	// PurgeJobKeys forgets job keys used before t.
+	PurgeJobKeys(ctx context.Context, before time.Time) error
 
 	Close() error
 }

@@ -63,47 +63,52 @@ func (s *Store) PutExecutions(ctx context.Context, es []*store.Execution) error 
 	if len(es) == 0 {
 		return nil
 	}
+	return s.Commit(ctx, es, nil, nil)
+}
+
+func checkExecutions(es []*store.Execution) error {
 	for _, e := range es {
 		if err := checkKey(e.Key); err != nil {
-			return fmt.Errorf("sqlite: put executions: %w", err)
-		}
-		if e.ID == "" {
-			return fmt.Errorf("sqlite: put executions: empty id: %w", store.ErrInvalidArgument)
-		}
-	}
-	err := s.write(ctx, func(tx *sql.Tx) error {
-		up, err := tx.PrepareContext(ctx, upsertExecution)
-		if err != nil {
 			return err
 		}
-		defer up.Close()
-
-		for _, e := range es {
-			var params any // NULL when there are none
-			if len(e.Params) > 0 {
-				b, err := json.Marshal(e.Params)
-				if err != nil {
-					return fmt.Errorf("execution %s: encode params: %w", e.ID, err)
-				}
-				params = b
-			}
-			_, err := up.ExecContext(ctx,
-				e.Key.Project, e.Key.Location, e.Key.Name, e.ID, e.VersionID, e.TriggerID, e.RequestID,
-				e.State, e.ExecutionMethod, params, blob(e.Request), blob(e.Response), blob(e.Details),
-				nanos(e.CreateTime), nanos(e.UpdateTime), e.ParentID)
-			if isUniqueViolation(err) {
-				// The key and id conflict is resolved by the upsert: this is
-				// executions_request_id.
-				return fmt.Errorf("execution %s: request id %q: %w", e.ID, e.RequestID, store.ErrAlreadyExists)
-			}
-			if err != nil {
-				return fmt.Errorf("execution %s: %w", e.ID, err)
-			}
+		if e.ID == "" {
+			return fmt.Errorf("empty execution id: %w", store.ErrInvalidArgument)
 		}
+	}
+	return nil
+}
+
+// putExecutions upserts es in tx.
+func putExecutions(ctx context.Context, tx *sql.Tx, es []*store.Execution) error {
+	if len(es) == 0 {
 		return nil
-	})
+	}
+	up, err := tx.PrepareContext(ctx, upsertExecution)
 	if err != nil {
-		return fmt.Errorf("sqlite: put executions: %w", err)
+		return err
+	}
+	defer up.Close()
+	for _, e := range es {
+		var params any // NULL when there are none
+		if len(e.Params) > 0 {
+			b, err := json.Marshal(e.Params)
+			if err != nil {
+				return fmt.Errorf("execution %s: encode params: %w", e.ID, err)
+			}
+			params = b
+		}
+		_, err := up.ExecContext(ctx,
+			e.Key.Project, e.Key.Location, e.Key.Name, e.ID, e.VersionID, e.TriggerID, e.RequestID,
+			e.State, e.ExecutionMethod, params, blob(e.Request), blob(e.Response), blob(e.Details),
+			nanos(e.CreateTime), nanos(e.UpdateTime), e.ParentID)
+		if isUniqueViolation(err) {
+			// The key and id conflict is resolved by the upsert: this is
+			// executions_request_id.
+			return fmt.Errorf("execution %s: request id %q: %w", e.ID, e.RequestID, store.ErrAlreadyExists)
+		}
+		if err != nil {
+			return fmt.Errorf("execution %s: %w", e.ID, err)
+		}
 	}
 	return nil
 }

@@ -116,6 +116,33 @@ var migrations = []migration{
 			`CREATE INDEX executions_parent ON executions (project, location, parent_id) WHERE parent_id <> ''`,
 		},
 	},
+	{
+		name: "durable jobs",
+		stmts: []string{
+			// A free job has lease_until 0; a held one the end of its lease.
+			`CREATE TABLE jobs (
+				id          INTEGER PRIMARY KEY,
+				kind        TEXT    NOT NULL,
+				key         TEXT,
+				payload     BLOB,
+				run_at      INTEGER NOT NULL,
+				attempt     INTEGER NOT NULL DEFAULT 0,
+				owner       TEXT    NOT NULL DEFAULT '',
+				lease_until INTEGER NOT NULL DEFAULT 0,
+				last_error  TEXT    NOT NULL DEFAULT ''
+			)`,
+			`CREATE UNIQUE INDEX jobs_key ON jobs (key) WHERE key IS NOT NULL`,
+			`CREATE INDEX jobs_due ON jobs (run_at, id)`,
+			`CREATE INDEX jobs_owner ON jobs (owner) WHERE owner <> ''`,
+			// job_keys remembers the keys of jobs, done ones included, so
+			// that a cron tick or a request is enqueued once.
+			`CREATE TABLE job_keys (
+				key  TEXT    PRIMARY KEY,
+				used INTEGER NOT NULL
+			) WITHOUT ROWID`,
+			`CREATE INDEX job_keys_used ON job_keys (used)`,
+		},
+	},
 }
 
 // migrate brings the database on db up to len(migrations), one transaction

@@ -41,6 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListExecutionsPaging", testListExecutionsPaging},
 		{"MalformedCursor", testMalformedCursor},
 		{"Concurrency", testConcurrency},
+		{"Jobs", testJobs},
+		{"JobKeys", testJobKeys},
+		{"JobsConcurrentClaims", testJobsConcurrentClaims},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
