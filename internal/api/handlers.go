@@ -43,7 +43,9 @@ func (s *Server) dispatchIntegration(w http.ResponseWriter, r *http.Request, nam
 	switch verb {
 	case "execute":
 		s.execute(w, r, name)
-	case "schedule", "test", "executeEvent":
+	case "schedule":
+		s.schedule(w, r, name)
+	case "test", "executeEvent":
 		if !s.allow(w, r, auth.IntegrationsInvoke, service.IntegrationName(key(r, name))) {
 			return
 		}
@@ -211,6 +213,50 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, name string) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	_, _ = w.Write(resp.AppendJSON(make([]byte, 0, 1024)))
+}
+
+type scheduleBody struct {
+	TriggerID                string                     `json:"triggerId"`
+	InputParameters          map[string]*spec.ValueType `json:"inputParameters"`
+	Parameters               *legacyParams              `json:"parameters"`
+	ParameterEntries         []service.LegacyParam      `json:"parameterEntries"`
+	RequestID                string                     `json:"requestId"`
+	ScheduleTime             string                     `json:"scheduleTime"`
+	UserGeneratedExecutionID string                     `json:"userGeneratedExecutionId"`
+}
+
+func (s *Server) schedule(w http.ResponseWriter, r *http.Request, name string) {
+	k := key(r, name)
+	if !s.allow(w, r, auth.IntegrationsInvoke, service.IntegrationName(k)) {
+		return
+	}
+	var b scheduleBody
+	if !s.decode(w, r, &b) {
+		return
+	}
+	var legacy []service.LegacyParam
+	if b.Parameters != nil {
+		legacy = b.Parameters.Parameters
+	}
+	inputs, err := service.Inputs(b.InputParameters, legacy, b.ParameterEntries)
+	if err != nil {
+		rpc.WriteError(w, err)
+		return
+	}
+	var at time.Time
+	if b.ScheduleTime != "" {
+		if at, err = time.Parse(time.RFC3339Nano, b.ScheduleTime); err != nil {
+			rpc.WriteError(w, rpc.InvalidArgument("schedule_time", "%q is not an RFC 3339 timestamp such as 2026-01-02T15:04:05Z", b.ScheduleTime))
+			return
+		}
+	}
+	ids, err := s.svc.Schedule(r.Context(), &service.ScheduleRequest{Key: k, TriggerID: b.TriggerID, Inputs: inputs,
+		RequestID: b.RequestID, ScheduleTime: at, ExecutionID: b.UserGeneratedExecutionID})
+	if err != nil {
+		rpc.WriteError(w, err)
+		return
+	}
+	rpc.WriteJSON(w, http.StatusOK, map[string][]string{"executionInfoIds": ids})
 }
 
 // --- versions -------------------------------------------------------------
@@ -533,16 +579,26 @@ func (s *Server) executionVerb(w http.ResponseWriter, r *http.Request) {
 	if !s.allow(w, r, perm, service.ExecutionName(k, id)) {
 		return
 	}
-	e, err := s.svc.GetExecution(r.Context(), k, id)
-	if err != nil {
-		rpc.WriteError(w, err)
-		return
+	switch verb {
+	case "cancel":
+		var b struct {
+			CancelReason string `json:"cancelReason"`
+		}
+		if !s.decode(w, r, &b) {
+			return
+		}
+		if err := s.svc.CancelExecution(r.Context(), k, id, b.CancelReason); err != nil {
+			rpc.WriteError(w, err)
+			return
+		}
+		rpc.WriteJSON(w, http.StatusOK, map[string]bool{"isCanceled": true})
+	default:
+		if _, err := s.svc.GetExecution(r.Context(), k, id); err != nil {
+			rpc.WriteError(w, err)
+			return
+		}
+		rpc.WriteError(w, rpc.Errorf(rpc.CodeUnimplemented, "method replay is not implemented by integrationd yet"))
 	}
-	if verb == "cancel" {
-		rpc.WriteError(w, rpc.Errorf(rpc.CodeFailedPrecondition, "execution %s is %s: only ON_HOLD executions can be cancelled", id, e.State()))
-		return
-	}
-	rpc.WriteError(w, rpc.Errorf(rpc.CodeUnimplemented, "method replay is not implemented by integrationd yet"))
 }
 
 func (s *Server) listExecutions(w http.ResponseWriter, r *http.Request) {

@@ -99,7 +99,7 @@ func (s *Service) Execute(ctx context.Context, req *ExecuteRequest) (*ExecuteRes
 		}
 	}
 	if req.ExecutionID != "" {
-		return nil, s.resume(ctx, req)
+		return s.resumeOnHold(ctx, req)
 	}
 	if strings.HasPrefix(req.TriggerID, PrivateTriggerPrefix) {
 		return nil, rpc.InvalidArgument("trigger_id", "%s is a private trigger: only a Call Integration or loop task of another integration can start it", req.TriggerID)
@@ -180,17 +180,6 @@ func (s *Service) targets(ctx context.Context, k store.IntegrationKey, trigger s
 	}
 	sort.Slice(ts, func(i, j int) bool { return ts[i].v.Key.Name < ts[j].v.Key.Name })
 	return ts, nil
-}
-
-func (s *Service) resume(ctx context.Context, req *ExecuteRequest) error {
-	if req.Key.Name == "-" {
-		return rpc.InvalidArgument("name", "resuming execution %s needs the integration name, not '-'", req.ExecutionID)
-	}
-	e, err := s.GetExecution(ctx, req.Key, req.ExecutionID)
-	if err != nil {
-		return err
-	}
-	return rpc.Errorf(rpc.CodeFailedPrecondition, "execution %s is %s, not ON_HOLD: only suspended executions can be resumed, and integrationd does not suspend executions yet", req.ExecutionID, e.State())
 }
 
 // inputs converts the request's values to the plan's declared kinds and

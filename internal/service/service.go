@@ -33,8 +33,26 @@ type Config struct {
 	// MaxSubDepth bounds how deep sub-integrations may nest (a top-level
 	// execution is at depth 0). Default: 10.
 	MaxSubDepth int
-	Logger      *slog.Logger
-	Now         func() time.Time
+	// Workers bounds the queued jobs (scheduled and async executions,
+	// cron ticks, resumptions) this process runs at once. Default: 16.
+	Workers int
+	// JobLease is how long a claimed job stays with this process without
+	// a heartbeat; a crashed process's jobs run again after it. Default 30 s.
+	JobLease time.Duration
+	// PollInterval is how often idle workers look for due jobs added by
+	// other processes (this process's own wake them at once). Default 500 ms.
+	PollInterval time.Duration
+	// AsyncRetries and AsyncRetryBase: a failed async execution is run
+	// again up to AsyncRetries times, after AsyncRetryBase, then twice
+	// that, and so on. Default: 10 times from 10 minutes, as Google does;
+	// a negative AsyncRetries disables the retries.
+	AsyncRetries   int
+	AsyncRetryBase time.Duration
+	// JobKeyRetention is how long the key of a done job (a cron tick, a
+	// scheduled request) is remembered. Default: 7 days.
+	JobKeyRetention time.Duration
+	Logger          *slog.Logger
+	Now             func() time.Time
 }
 
 func (c *Config) provision() {
@@ -55,6 +73,27 @@ func (c *Config) provision() {
 	}
 	if c.MaxSubDepth == 0 {
 		c.MaxSubDepth = 10
+	}
+	if c.Workers <= 0 {
+		c.Workers = 16
+	}
+	if c.JobLease <= 0 {
+		c.JobLease = 30 * time.Second
+	}
+	if c.PollInterval <= 0 {
+		c.PollInterval = 500 * time.Millisecond
+	}
+	switch {
+	case c.AsyncRetries == 0:
+		c.AsyncRetries = 10
+	case c.AsyncRetries < 0:
+		c.AsyncRetries = 0
+	}
+	if c.AsyncRetryBase <= 0 {
+		c.AsyncRetryBase = 10 * time.Minute
+	}
+	if c.JobKeyRetention <= 0 {
+		c.JobKeyRetention = 7 * 24 * time.Hour
 	}
 	if c.Logger == nil {
 		c.Logger = slog.New(slog.DiscardHandler)
@@ -78,12 +117,10 @@ type Service struct {
 	inflight sync.Map // dedupKey -> *call
 	writer   *writer
 
-	// Async sub-executions run on goroutines tracked by bg, under bgCtx,
-	// which Close cancels. bgMu orders bg.Add after Close's cancel.
-	bgMu     sync.Mutex
-	bg       sync.WaitGroup
-	bgCtx    context.Context
-	bgCancel context.CancelFunc
+	queue *queue
+
+	runMu   sync.Mutex
+	running map[string]*runningExec // execution ID -> a queued execution running here
 }
 
 type compiled struct {
@@ -108,28 +145,18 @@ func New(st store.Store, c engine.Compiler, cfg Config) *Service {
 		active:   make(map[store.IntegrationKey]*activeList),
 	}
 	s.writer = newWriter(st, cfg.Logger)
-	s.bgCtx, s.bgCancel = context.WithCancel(context.Background())
+	s.running = make(map[string]*runningExec)
+	s.queue = newQueue(s)
+	s.queue.start()
 	return s
 }
 
-// Close waits until ctx ends for the async executions still running, then
-// cancels those that remain (they are recorded CANCELLED), flushes pending
-// execution records and stops the writer. Call it once the API no longer
-// accepts requests.
+// Close stops claiming queued jobs, waits until ctx ends for the running
+// ones (those left are given back to the queue, to run again in the next
+// process), flushes pending execution records and stops the writer. Call
+// it once the API no longer accepts requests.
 func (s *Service) Close(ctx context.Context) error {
-	done := make(chan struct{})
-	go func() {
-		s.bg.Wait()
-		close(done)
-	}()
-	select {
-	case <-done:
-	case <-ctx.Done():
-	}
-	s.bgMu.Lock()
-	s.bgCancel()
-	s.bgMu.Unlock()
-	<-done
+	s.queue.stop(ctx)
 	return s.writer.close(ctx)
 }
 

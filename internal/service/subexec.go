@@ -5,12 +5,10 @@ import (
 	"errors"
 	"fmt"
 	"maps"
-	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/integrationd/integrationd/internal/engine"
-	"github.com/integrationd/integrationd/internal/rpc"
 	"github.com/integrationd/integrationd/internal/store"
 	"github.com/integrationd/integrationd/internal/value"
 )
@@ -53,11 +51,13 @@ func (s *Service) Invoke(ctx context.Context, c *engine.SubCall) ([]engine.SubRe
 	}
 	out := make([]engine.SubResult, len(specs))
 	if c.Async {
-		for i, es := range specs {
+		for _, es := range specs {
 			es.mode, es.method = "ASYNC", "POST_TO_QUEUE"
-			if err := s.startAsync(es, c.Delay); err != nil {
-				return out[:i], err
-			}
+		}
+		if err := s.enqueueRuns(ctx, specs, s.cfg.Now().Add(c.Delay)); err != nil {
+			return nil, err
+		}
+		for i, es := range specs {
 			out[i] = engine.SubResult{ExecutionID: es.id, Integration: es.t.v.Key.Name}
 		}
 		return out, nil
@@ -76,33 +76,6 @@ func (s *Service) Invoke(ctx context.Context, c *engine.SubCall) ([]engine.SubRe
 	return out, nil
 }
 
-// startAsync records es as PENDING and runs it in the background after
-// delay. The record of an accepted execution is written before the
-// caller gets its id.
-func (s *Service) startAsync(es *execSpec, delay time.Duration) error {
-	s.bgMu.Lock()
-	defer s.bgMu.Unlock()
-	if s.bgCtx.Err() != nil {
-		return rpc.Errorf(rpc.CodeUnavailable, "integrationd is shutting down: async execution of %s not started", es.t.v.Key.Name)
-	}
-	if es.t.p.Persisted() {
-		s.writer.enqueue(s.pendingRecord(es))
-	}
-	s.bg.Add(1)
-	go func() {
-		defer s.bg.Done()
-		if !sleepCtx(s.bgCtx, delay) {
-			s.writer.enqueue(s.record(es, &engine.Result{State: engine.StateCancelled, Err: s.bgCtx.Err()}, nil))
-			return
-		}
-		res := s.run(s.bgCtx, es)
-		if es.t.p.Persisted() {
-			s.writer.enqueue(s.record(es, res, nil))
-		}
-	}()
-	return nil
-}
-
 // pendingRecord is the record of an accepted async execution that has not
 // run yet.
 func (s *Service) pendingRecord(es *execSpec) *store.Execution {
@@ -111,19 +84,5 @@ func (s *Service) pendingRecord(es *execSpec) *store.Execution {
 		State: "PENDING", ExecutionMethod: es.method,
 		Request: appendParamMap(nil, sortedKeys(es.in), es.in), Details: []byte(`{"executionDetails":{"state":"PENDING"}}`),
 		CreateTime: es.created, UpdateTime: es.created, ParentID: es.parentID,
-	}
-}
-
-func sleepCtx(ctx context.Context, d time.Duration) bool {
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-		return true
-	case <-ctx.Done():
-		return false
 	}
 }

@@ -27,6 +27,7 @@ type writer struct {
 
 type writeReq struct {
 	e     *store.Execution
+	done  int64 // a job that e's record finishes, deleted in the same transaction
 	flush chan struct{}
 }
 
@@ -40,11 +41,15 @@ func newWriter(st store.Store, log *slog.Logger) *writer {
 }
 
 // enqueue schedules e for writing.
-func (w *writer) enqueue(e *store.Execution) {
+func (w *writer) enqueue(e *store.Execution) { w.enqueueDone(e, 0) }
+
+// enqueueDone schedules e for writing together with the deletion of job
+// done (0: none), the job whose work e's record completes.
+func (w *writer) enqueueDone(e *store.Execution, done int64) {
 	w.mu.Lock()
 	w.pending[e.ID] = e
 	w.mu.Unlock()
-	w.in <- writeReq{e: e}
+	w.in <- writeReq{e: e, done: done}
 }
 
 // get returns a record not yet written.
@@ -97,7 +102,7 @@ const linger = 2 * time.Millisecond
 
 func (w *writer) loop() {
 	defer close(w.done)
-	batch := make([]*store.Execution, 0, maxBatch)
+	batch := make([]writeReq, 0, maxBatch)
 	var flushes []chan struct{}
 	timer := time.NewTimer(time.Hour)
 	timer.Stop()
@@ -143,30 +148,43 @@ func (w *writer) loop() {
 	}
 }
 
-func (w *writer) add(batch []*store.Execution, flushes []chan struct{}, r writeReq) ([]*store.Execution, []chan struct{}) {
+func (w *writer) add(batch []writeReq, flushes []chan struct{}, r writeReq) ([]writeReq, []chan struct{}) {
 	if r.flush != nil {
 		return batch, append(flushes, r.flush)
 	}
-	return append(batch, r.e), flushes
+	return append(batch, r), flushes
 }
 
-func (w *writer) write(batch []*store.Execution, flushes []chan struct{}) {
+// commit writes records and deletes the jobs they finish in one transaction.
+func (w *writer) commit(reqs []writeReq) error {
+	es := make([]*store.Execution, len(reqs))
+	var done []int64
+	for i, r := range reqs {
+		es[i] = r.e
+		if r.done != 0 {
+			done = append(done, r.done)
+		}
+	}
+	return w.st.Commit(context.Background(), es, done, nil)
+}
+
+func (w *writer) write(batch []writeReq, flushes []chan struct{}) {
 	if len(batch) > 0 {
-		err := w.st.PutExecutions(context.Background(), batch)
+		err := w.commit(batch)
 		if err != nil && len(batch) > 1 {
 			// One bad record must not lose the others.
-			for _, e := range batch {
-				if err := w.st.PutExecutions(context.Background(), []*store.Execution{e}); err != nil {
-					w.log.Error("writing execution record", "execution_id", e.ID, "error", err)
+			for i, r := range batch {
+				if err := w.commit(batch[i : i+1]); err != nil {
+					w.log.Error("writing execution record", "execution_id", r.e.ID, "error", err)
 				}
 			}
 		} else if err != nil {
-			w.log.Error("writing execution record", "execution_id", batch[0].ID, "error", err)
+			w.log.Error("writing execution record", "execution_id", batch[0].e.ID, "error", err)
 		}
 		w.mu.Lock()
-		for _, e := range batch {
-			if w.pending[e.ID] == e {
-				delete(w.pending, e.ID)
+		for _, r := range batch {
+			if w.pending[r.e.ID] == r.e {
+				delete(w.pending, r.e.ID)
 			}
 		}
 		w.mu.Unlock()
