@@ -88,6 +88,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	jsonnetMemory := fs.Int64("jsonnet-memory-bytes", 300_000_000, "best-effort bound on what one Data Transformer (Jsonnet) evaluation may allocate")
 	maxSubDepth := fs.Int("max-sub-depth", 10, "how deep sub-integrations (Call Integration, loops) may nest")
 	maxWhile := fs.Int("max-while-iterations", 8000, "iteration limit of one While Loop task")
+	workers := fs.Int("workers", 16, "queued jobs (scheduled and async executions, cron ticks, resumptions) run at once by this process")
+	jobLease := fs.Duration("job-lease", 30*time.Second, "how long a claimed job stays with this process without a heartbeat; a crashed process's jobs run again after it")
+	pollInterval := fs.Duration("poll-interval", 500*time.Millisecond, "how often idle workers look for jobs added by other processes")
+	asyncRetries := fs.Int("async-retries", 10, "times a failed async execution is run again (negative: never)")
+	asyncRetryBase := fs.Duration("async-retry-base", 10*time.Minute, "delay before the first re-run of a failed async execution; doubled each time")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	smtpConfig := smtpFlags(fs, os.Getenv)
 	if err := fs.Parse(args); err != nil {
@@ -142,7 +147,8 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		MaxWhileIterations: *maxWhile, SMTP: smtpCfg})
 	svc := service.New(st, reg, service.Config{
 		SyncTimeout: *syncTimeout, MaxDataBytes: *maxData, MaxTasks: *maxTasks, MaxNameLength: *maxName, Logger: logger,
-		MaxSubDepth: *maxSubDepth,
+		MaxSubDepth: *maxSubDepth, Workers: *workers, JobLease: *jobLease, PollInterval: *pollInterval,
+		AsyncRetries: *asyncRetries, AsyncRetryBase: *asyncRetryBase,
 	})
 	srv := &http.Server{
 		Addr:              *addr,

@@ -270,6 +270,13 @@ func (s *Service) execView(e *store.Execution) (*ExecutionView, error) {
 			}
 		}
 	}
+	// The state column is authoritative: a record re-queued for a retry
+	// keeps the details of its failed run but is RETRY_ON_HOLD.
+	if details, ok := doc.Get("executionDetails"); ok {
+		if o, ok := details.(*value.Object); ok && e.State != "" {
+			o.Set("state", e.State)
+		}
+	}
 	return &ExecutionView{Execution: e, Doc: doc}, nil
 }
 

@@ -248,6 +248,10 @@ func (s *Service) runPending(ctx context.Context, j *store.Job) error {
 		res := &engine.Result{State: engine.StateFailed, Err: err}
 		return s.st.Commit(ctx, []*store.Execution{s.recordStub(e, res)}, []int64{j.ID}, nil)
 	}
+	running := *e
+	running.State, running.UpdateTime = "PROCESSING", s.cfg.Now().UTC()
+	running.Details = []byte(`{"executionDetails":{"state":"PROCESSING"}}`)
+	s.writer.enqueue(&running)
 	res := s.runTracked(ctx, es)
 	if ctx.Err() != nil && res.State == engine.StateCancelled && !s.cancelled(es.id) {
 		return ctx.Err() // shutdown: run it again later

@@ -80,7 +80,7 @@ func (s *Service) Invoke(ctx context.Context, c *engine.SubCall) ([]engine.SubRe
 // run yet.
 func (s *Service) pendingRecord(es *execSpec) *store.Execution {
 	return &store.Execution{
-		Key: es.t.v.Key, ID: es.id, VersionID: es.t.v.ID, TriggerID: es.trigger,
+		Key: es.t.v.Key, ID: es.id, VersionID: es.t.v.ID, TriggerID: es.trigger, RequestID: es.requestID,
 		State: "PENDING", ExecutionMethod: es.method,
 		Request: appendParamMap(nil, sortedKeys(es.in), es.in), Details: []byte(`{"executionDetails":{"state":"PENDING"}}`),
 		CreateTime: es.created, UpdateTime: es.created, ParentID: es.parentID,

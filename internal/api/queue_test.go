@@ -1,0 +1,187 @@
+package api_test
+
+import (
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/integrationd/integrationd/internal/service"
+)
+
+// quickQueue makes queued work run promptly in tests.
+var quickQueue = service.Config{PollInterval: 20 * time.Millisecond, AsyncRetries: -1}
+
+func (e *env) schedule(t *testing.T, integration, body string) (int, map[string]any) {
+	t.Helper()
+	return e.do(t, "POST", "/v1/"+parent+"/integrations/"+integration+":schedule", body)
+}
+
+// scheduled schedules and returns the executionInfoIds.
+func (e *env) scheduled(t *testing.T, integration, body string) []string {
+	t.Helper()
+	code, m := e.schedule(t, integration, body)
+	if code != 200 {
+		t.Fatalf("schedule: %d %v", code, m)
+	}
+	var ids []string
+	for _, id := range m["executionInfoIds"].([]any) {
+		ids = append(ids, id.(string))
+	}
+	return ids
+}
+
+func stateOf(t *testing.T, e *env, integration, id string) string {
+	t.Helper()
+	code, ex := e.do(t, "GET", "/v1/"+parent+"/integrations/"+integration+"/executions/"+id, nil)
+	if code != 200 {
+		t.Fatalf("get execution %s: %d %v", id, code, ex)
+	}
+	return ex["executionDetails"].(map[string]any)["state"].(string)
+}
+
+func TestSchedule(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, quickQueue)
+	doubler(t, e)
+	at := time.Now().Add(400 * time.Millisecond).UTC().Format(time.RFC3339Nano)
+	ids := e.scheduled(t, "double", `{"triggerId":"api_trigger/double","scheduleTime":"`+at+`","inputParameters":{"n":{"intValue":"5"}}}`)
+	if len(ids) != 1 {
+		t.Fatalf("executionInfoIds = %v", ids)
+	}
+	if st := stateOf(t, e, "double", ids[0]); st != "PENDING" {
+		t.Errorf("state before the schedule time = %s, want PENDING", st)
+	}
+	ex := waitState(t, e, "double", ids[0], "SUCCEEDED")
+	if ct, _ := time.Parse(time.RFC3339Nano, ex["updateTime"].(string)); ct.Before(time.Now().Add(-10 * time.Second)) {
+		t.Errorf("updateTime = %v", ex["updateTime"])
+	}
+	rp := ex["responseParameters"].(map[string]any)
+	if fmt.Sprint(rp["twice"]) != "map[intValue:10]" || fmt.Sprint(rp["`ExecutionMode`"]) != "map[stringValue:ASYNC]" || ex["executionMethod"] != "SCHEDULE" {
+		t.Errorf("scheduled execution = %v", ex)
+	}
+
+	// requestId de-duplicates; a user-generated id is used as given.
+	body := `{"triggerId":"api_trigger/double","requestId":"r-1","inputParameters":{"n":{"intValue":"1"}}}`
+	first := e.scheduled(t, "double", body)
+	again := e.scheduled(t, "double", body)
+	if first[0] != again[0] {
+		t.Errorf("a repeated requestId scheduled %v then %v", first, again)
+	}
+	mine := e.scheduled(t, "double", `{"triggerId":"api_trigger/double","userGeneratedExecutionId":"my-run-1","inputParameters":{"n":{"intValue":"2"}}}`)
+	if mine[0] != "my-run-1" {
+		t.Errorf("userGeneratedExecutionId: %v", mine)
+	}
+	waitState(t, e, "double", "my-run-1", "SUCCEEDED")
+	code, m := e.schedule(t, "double", `{"triggerId":"api_trigger/double","userGeneratedExecutionId":"my-run-1"}`)
+	if _, status, _ := errStatus(m); code != 409 || status != "ALREADY_EXISTS" {
+		t.Errorf("reused execution id: %d %v", code, m)
+	}
+	for _, bad := range []struct{ body, field string }{
+		{`{"triggerId":"api_trigger/double","scheduleTime":"tomorrow"}`, "schedule_time"},
+		{`{"scheduleTime":"2030-01-01T00:00:00Z"}`, "trigger_id"},
+		{`{"triggerId":"private_trigger/double"}`, "trigger_id"},
+		{`{"triggerId":"api_trigger/double","inputParameters":{"n":{"stringValue":"x"}}}`, "input_parameters.n"},
+	} {
+		code, m := e.schedule(t, "double", bad.body)
+		if code != 400 || !strings.Contains(fmt.Sprint(m), bad.field) {
+			t.Errorf("%s: %d %v", bad.body, code, m)
+		}
+	}
+}
+
+func TestExecuteOnHoldAndCancel(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, quickQueue)
+	doubler(t, e)
+	later := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	ids := e.scheduled(t, "double", `{"triggerId":"api_trigger/double","scheduleTime":"`+later+`","inputParameters":{"n":{"intValue":"7"}}}`)
+
+	// :execute with executionId runs it now and answers as :execute.
+	code, m := e.execute(t, "double", `{"triggerId":"api_trigger/double","executionId":"`+ids[0]+`"}`)
+	if code != 200 || m["executionId"] != ids[0] || outputs(m)["twice"] != 14.0 {
+		t.Fatalf("execute ON_HOLD: %d %v", code, m)
+	}
+	waitState(t, e, "double", ids[0], "SUCCEEDED")
+	code, m = e.execute(t, "double", `{"triggerId":"api_trigger/double","executionId":"`+ids[0]+`"}`)
+	if _, status, _ := errStatus(m); code != 400 || status != "FAILED_PRECONDITION" {
+		t.Errorf("execute a finished execution by id: %d %v", code, m)
+	}
+
+	// Cancel a pending execution.
+	ids = e.scheduled(t, "double", `{"triggerId":"api_trigger/double","scheduleTime":"`+later+`"}`)
+	code, m = e.do(t, "POST", "/v1/"+parent+"/integrations/double/executions/"+ids[0]+":cancel", `{"cancelReason":"not needed"}`)
+	if code != 200 || m["isCanceled"] != true {
+		t.Fatalf("cancel: %d %v", code, m)
+	}
+	ex := waitState(t, e, "double", ids[0], "CANCELLED")
+	if !strings.Contains(fmt.Sprint(ex["executionLog"]), "not needed") {
+		t.Errorf("cancelled execution log = %v", ex["executionLog"])
+	}
+	code, m = e.do(t, "POST", "/v1/"+parent+"/integrations/double/executions/"+ids[0]+":cancel", `{}`)
+	if _, status, _ := errStatus(m); code != 400 || status != "FAILED_PRECONDITION" {
+		t.Errorf("cancel twice: %d %v", code, m)
+	}
+	code, m = e.do(t, "POST", "/v1/"+parent+"/integrations/double/executions/nope:cancel", `{}`)
+	if code != 404 {
+		t.Errorf("cancel unknown: %d %v", code, m)
+	}
+}
+
+func TestCancelRunning(t *testing.T) {
+	t.Parallel()
+	arrived := make(chan struct{}, 1)
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		arrived <- struct{}{}
+		<-r.Context().Done() // answers only when the caller gives up
+	}))
+	defer upstream.Close()
+	e := start(t, nil, quickQueue)
+	e.publish(t, "slow", version([]string{"api_trigger/slow"}, []map[string]any{task("1", "GenericRestV2Task", nil,
+		"url", sval(upstream.URL), "httpMethod", sval("GET"), "timeout", ival(600))}))
+	ids := e.scheduled(t, "slow", `{"triggerId":"api_trigger/slow"}`)
+	select {
+	case <-arrived:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the scheduled execution never called the upstream")
+	}
+	if st := stateOf(t, e, "slow", ids[0]); st != "PROCESSING" {
+		t.Errorf("state while running = %s", st)
+	}
+	code, m := e.do(t, "POST", "/v1/"+parent+"/integrations/slow/executions/"+ids[0]+":cancel", `{}`)
+	if code != 200 {
+		t.Fatalf("cancel running: %d %v", code, m)
+	}
+	waitState(t, e, "slow", ids[0], "CANCELLED")
+}
+
+func TestAsyncRetries(t *testing.T) {
+	t.Parallel()
+	var calls atomic.Int64
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if calls.Add(1) < 3 {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer upstream.Close()
+	cfg := quickQueue
+	cfg.AsyncRetries, cfg.AsyncRetryBase = 3, 30*time.Millisecond
+	e := start(t, nil, cfg)
+	e.publish(t, "flaky", version([]string{"api_trigger/flaky"}, []map[string]any{task("1", "GenericRestV2Task", nil,
+		"url", sval(upstream.URL), "httpMethod", sval("GET"), "throwError", bval(true))}))
+	ids := e.scheduled(t, "flaky", `{"triggerId":"api_trigger/flaky"}`)
+	waitState(t, e, "flaky", ids[0], "SUCCEEDED")
+	if n := calls.Load(); n != 3 {
+		t.Errorf("upstream called %d times, want 3 (two failed runs re-queued)", n)
+	}
+	// Without retries left, the execution ends FAILED.
+	calls.Store(-100)
+	ids = e.scheduled(t, "flaky", `{"triggerId":"api_trigger/flaky"}`)
+	waitState(t, e, "flaky", ids[0], "FAILED")
+	if n := calls.Load(); n != -96 {
+		t.Errorf("upstream called %d times, want 4 (1 + 3 retries)", n+100)
+	}
+}
