@@ -9,6 +9,7 @@ import (
 	"fmt"
 	"os"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/integrationd/integrationd/internal/engine"
@@ -61,6 +62,8 @@ type queue struct {
 	quit   chan struct{} // closed by stop: no new claims
 	loops  sync.WaitGroup
 	jobs   sync.WaitGroup
+
+	cronDirty atomic.Bool // a version was published or unpublished here
 }
 
 func newQueue(s *Service) *queue {
@@ -74,9 +77,10 @@ func newQueue(s *Service) *queue {
 }
 
 func (q *queue) start() {
-	q.loops.Add(2)
+	q.loops.Add(3)
 	go q.claimLoop()
 	go q.heartbeat()
+	go q.cronLoop()
 }
 
 // notify wakes the claim loop (a job was added in this process).
@@ -185,6 +189,8 @@ func (s *Service) runJob(ctx context.Context, j *store.Job) {
 	switch j.Kind {
 	case jobRun:
 		err = s.runPending(ctx, j)
+	case jobCron:
+		err = s.fireCron(ctx, j)
 	default:
 		err = fmt.Errorf("unknown job kind %q", j.Kind)
 		s.finishJob(j, err)

@@ -51,6 +51,10 @@ type Config struct {
 	// JobKeyRetention is how long the key of a done job (a cron tick, a
 	// scheduled request) is remembered. Default: 7 days.
 	JobKeyRetention time.Duration
+	// CronRefresh is how often the cron loop reloads the published cron
+	// triggers (publishing in this process reloads them at once).
+	// Default: 10 s.
+	CronRefresh time.Duration
 	Logger          *slog.Logger
 	Now             func() time.Time
 }
@@ -91,6 +95,9 @@ func (c *Config) provision() {
 	}
 	if c.AsyncRetryBase <= 0 {
 		c.AsyncRetryBase = 10 * time.Minute
+	}
+	if c.CronRefresh <= 0 {
+		c.CronRefresh = 10 * time.Second
 	}
 	if c.JobKeyRetention <= 0 {
 		c.JobKeyRetention = 7 * 24 * time.Hour

@@ -329,6 +329,7 @@ func (s *Service) forgetActive(k store.IntegrationKey) {
 	delete(s.active, k)
 	delete(s.active, store.IntegrationKey{Project: k.Project, Location: k.Location, Name: "-"})
 	s.mu.Unlock()
+	s.queue.cronDirty.Store(true)
 }
 
 // bindConfig sets the values of config variables bound at publish.

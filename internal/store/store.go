@@ -178,7 +178,8 @@ type Store interface {
 	// ErrFailedPrecondition if it is not active.
 	UnpublishVersion(ctx context.Context, key IntegrationKey, id string) error
 	// ActiveVersions returns the ACTIVE version of each integration; key.Name
-	// "-" means every integration of the project and location.
+	// "-" means every integration of the project and location, and the zero
+	// key every integration of every project and location.
 	ActiveVersions(ctx context.Context, key IntegrationKey) ([]*Version, error)
 
 	GetIntegration(ctx context.Context, key IntegrationKey) (*Integration, error)

@@ -327,10 +327,13 @@ func (s *Store) UnpublishVersion(ctx context.Context, key store.IntegrationKey, 
 // integration name; key.Name "-" means every integration of the project and
 // location. Integrations without an active version contribute nothing.
 func (s *Store) ActiveVersions(ctx context.Context, key store.IntegrationKey) ([]*store.Version, error) {
-	query := `SELECT ` + versionColumns + ` FROM versions
-		WHERE project = ? AND location = ? AND state = 'ACTIVE'`
-	args := []any{key.Project, key.Location}
-	if key.Name != "-" {
+	query := `SELECT ` + versionColumns + ` FROM versions WHERE state = 'ACTIVE'`
+	var args []any
+	if key != (store.IntegrationKey{}) {
+		query += ` AND project = ? AND location = ?`
+		args = append(args, key.Project, key.Location)
+	}
+	if key != (store.IntegrationKey{}) && key.Name != "-" {
 		query += ` AND integration = ?`
 		args = append(args, key.Name)
 	}

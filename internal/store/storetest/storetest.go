@@ -481,6 +481,7 @@ func testPublishVersion(t *testing.T, s store.Store) {
 		{"all", keyAll, []string{"alpha/" + id(2), "beta/" + id(4)}},
 		{"all, other location", store.IntegrationKey{Project: "p1", Location: "europe-west1", Name: "-"}, []string{"alpha/" + id(6)}},
 		{"all, unknown project", store.IntegrationKey{Project: "p9", Location: "us-central1", Name: "-"}, nil},
+		{"everywhere", store.IntegrationKey{}, []string{"alpha/" + id(2), "alpha/" + id(6), "beta/" + id(4)}},
 	} {
 		t.Run("ActiveVersions/"+tc.name, func(t *testing.T) {
 			vs, err := s.ActiveVersions(ctx, tc.key)
