@@ -302,6 +302,10 @@ func (s *Service) run(ctx context.Context, es *execSpec) *engine.Result {
 func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *store.Version, p *engine.Plan, in map[string]value.Value) *outcome {
 	es := &execSpec{t: target{v, p}, id: uuid.NewString(), trigger: req.TriggerID, requestID: req.RequestID, in: in,
 		mode: "SYNC", method: "POST", created: s.cfg.Now().UTC()}
+	var w *inflightWatch
+	if p.Persisted() {
+		w = s.watchSync(es)
+	}
 	runCtx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
 	res := s.run(runCtx, es)
 	deadline := errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
@@ -309,9 +313,51 @@ func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *stor
 
 	out := s.respond(req, p, es.id, res, deadline)
 	if p.Persisted() {
-		s.writer.enqueue(s.record(es, res, out))
+		s.writer.enqueueReq(writeReq{e: s.record(es, res, out), doneJob: w.stop()})
 	}
 	return out
+}
+
+// inflightWatch records a synchronous execution that runs longer than
+// Config.SyncRecordAfter as PROCESSING, with a reaper job due after the
+// synchronous timeout: if the process dies, the reaper (run by any
+// process) records the execution FAILED instead of leaving it PROCESSING.
+type inflightWatch struct {
+	mu    sync.Mutex
+	timer *time.Timer
+	ended bool
+	job   *store.Job // the reaper, once recorded
+}
+
+func (s *Service) watchSync(es *execSpec) *inflightWatch {
+	w := &inflightWatch{}
+	w.timer = time.AfterFunc(s.cfg.SyncRecordAfter, func() {
+		w.mu.Lock()
+		defer w.mu.Unlock()
+		if w.ended {
+			return
+		}
+		k := es.t.v.Key
+		payload, _ := json.Marshal(runPayload{Project: k.Project, Location: k.Location, Integration: k.Name, ID: es.id, Mode: es.mode})
+		w.job = &store.Job{Kind: jobReap, Key: "reap:" + es.id, Payload: payload, RunAt: es.created.Add(s.cfg.SyncTimeout + 5*time.Second)}
+		rec := s.pendingRecord(es)
+		rec.State = "PROCESSING"
+		rec.Details = []byte(`{"executionDetails":{"state":"PROCESSING"}}`)
+		s.writer.enqueueReq(writeReq{e: rec, add: w.job})
+	})
+	return w
+}
+
+// stop ends the watch and returns the reaper job to delete (nil: none).
+func (w *inflightWatch) stop() *store.Job {
+	if w == nil {
+		return nil
+	}
+	w.timer.Stop()
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.ended = true
+	return w.job
 }
 
 func (s *Service) respond(req *ExecuteRequest, p *engine.Plan, id string, res *engine.Result, deadline bool) *outcome {

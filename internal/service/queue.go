@@ -29,7 +29,8 @@ import (
 
 // Job kinds.
 const (
-	jobRun = "run" // run a PENDING execution
+	jobRun  = "run"  // run a PENDING execution
+	jobReap = "reap" // fail a synchronous execution whose process died
 )
 
 // runPayload is the payload of a jobRun: the execution to run and how.
@@ -191,6 +192,8 @@ func (s *Service) runJob(ctx context.Context, j *store.Job) {
 		err = s.runPending(ctx, j)
 	case jobCron:
 		err = s.fireCron(ctx, j)
+	case jobReap:
+		err = s.reap(ctx, j)
 	default:
 		err = fmt.Errorf("unknown job kind %q", j.Kind)
 		s.finishJob(j, err)
@@ -277,6 +280,22 @@ func (s *Service) runPending(ctx context.Context, j *store.Job) error {
 	// them), whatever databasePersistencePolicy says.
 	s.writer.enqueueDone(s.record(es, res, nil), j.ID)
 	return nil
+}
+
+// reap records FAILED a synchronous execution still PROCESSING after its
+// timeout: the process that ran it stopped before recording its end.
+func (s *Service) reap(ctx context.Context, j *store.Job) error {
+	var p runPayload
+	if err := json.Unmarshal(j.Payload, &p); err != nil {
+		return fmt.Errorf("job %d: bad payload: %w", j.ID, err)
+	}
+	e, err := s.st.GetExecution(ctx, p.key(), p.ID)
+	if err != nil || terminal(e.State) {
+		return s.st.Commit(ctx, nil, []int64{j.ID}, nil)
+	}
+	rec := s.recordStub(e, &engine.Result{State: engine.StateFailed,
+		Err: errors.New("the integrationd process running this synchronous execution stopped before it ended")})
+	return s.st.Commit(ctx, []*store.Execution{rec}, []int64{j.ID}, nil)
 }
 
 // specFromRecord rebuilds the execSpec of a stored PENDING execution.

@@ -51,12 +51,16 @@ type Config struct {
 	// JobKeyRetention is how long the key of a done job (a cron tick, a
 	// scheduled request) is remembered. Default: 7 days.
 	JobKeyRetention time.Duration
+	// SyncRecordAfter: a synchronous execution still running after it is
+	// recorded PROCESSING (so that a crash leaves a trace, recorded FAILED
+	// once its timeout has passed). Default: 1 s.
+	SyncRecordAfter time.Duration
 	// CronRefresh is how often the cron loop reloads the published cron
 	// triggers (publishing in this process reloads them at once).
 	// Default: 10 s.
 	CronRefresh time.Duration
-	Logger          *slog.Logger
-	Now             func() time.Time
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 func (c *Config) provision() {
@@ -95,6 +99,9 @@ func (c *Config) provision() {
 	}
 	if c.AsyncRetryBase <= 0 {
 		c.AsyncRetryBase = 10 * time.Minute
+	}
+	if c.SyncRecordAfter <= 0 {
+		c.SyncRecordAfter = time.Second
 	}
 	if c.CronRefresh <= 0 {
 		c.CronRefresh = 10 * time.Second

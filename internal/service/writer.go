@@ -26,8 +26,14 @@ type writer struct {
 }
 
 type writeReq struct {
-	e     *store.Execution
-	done  int64 // a job that e's record finishes, deleted in the same transaction
+	e *store.Execution
+	// done is a job that e's record finishes, deleted in the same
+	// transaction; doneJob the same for a job added by an earlier request
+	// (its ID is known once that request is written).
+	done    int64
+	doneJob *store.Job
+	// add is a job added with e.
+	add   *store.Job
 	flush chan struct{}
 }
 
@@ -46,10 +52,14 @@ func (w *writer) enqueue(e *store.Execution) { w.enqueueDone(e, 0) }
 // enqueueDone schedules e for writing together with the deletion of job
 // done (0: none), the job whose work e's record completes.
 func (w *writer) enqueueDone(e *store.Execution, done int64) {
+	w.enqueueReq(writeReq{e: e, done: done})
+}
+
+func (w *writer) enqueueReq(r writeReq) {
 	w.mu.Lock()
-	w.pending[e.ID] = e
+	w.pending[r.e.ID] = r.e
 	w.mu.Unlock()
-	w.in <- writeReq{e: e, done: done}
+	w.in <- r
 }
 
 // get returns a record not yet written.
@@ -159,13 +169,20 @@ func (w *writer) add(batch []writeReq, flushes []chan struct{}, r writeReq) ([]w
 func (w *writer) commit(reqs []writeReq) error {
 	es := make([]*store.Execution, len(reqs))
 	var done []int64
+	var add []*store.Job
 	for i, r := range reqs {
 		es[i] = r.e
 		if r.done != 0 {
 			done = append(done, r.done)
 		}
+		if r.doneJob != nil && r.doneJob.ID != 0 {
+			done = append(done, r.doneJob.ID)
+		}
+		if r.add != nil {
+			add = append(add, r.add)
+		}
 	}
-	return w.st.Commit(context.Background(), es, done, nil)
+	return w.st.Commit(context.Background(), es, done, add)
 }
 
 func (w *writer) write(batch []writeReq, flushes []chan struct{}) {
