@@ -41,6 +41,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"ListExecutionsPaging", testListExecutionsPaging},
 		{"MalformedCursor", testMalformedCursor},
 		{"Concurrency", testConcurrency},
+		{"AuthConfigCRUD", testAuthConfigCRUD},
+		{"ListAuthConfigs", testListAuthConfigs},
+		{"AuthConfigConcurrency", testAuthConfigConcurrency},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
