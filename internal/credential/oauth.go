@@ -196,11 +196,11 @@ func (f *formRewriter) RoundTrip(req *http.Request) (*http.Response, error) {
 
 // tokenRequest is what the three OAuth 2.0 credential messages share.
 type tokenRequest struct {
-	path                           string // of the message, for errors
-	clientID, clientSecret, scope  string
-	tokenEndpoint, requestType     string
-	tokenParams                    *ParameterMap
-	accessToken                    *AccessToken
+	path                          string // of the message, for errors
+	clientID, clientSecret, scope string
+	tokenEndpoint, requestType    string
+	tokenParams                   *ParameterMap
+	accessToken                   *AccessToken
 	// seedWithoutExpiry uses a stored access token without an expiry
 	// time (for one noExpiryLifetime) rather than fetching a new one.
 	seedWithoutExpiry bool
