@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+loc+"/integrations/{integration}/executions", s.listExecutions)
 	m.HandleFunc("GET "+loc+"/integrations/{integration}/executions/{target}", s.getExecution)
 	m.HandleFunc("POST "+loc+"/integrations/{integration}/executions/{target}", s.executionVerb)
+	s.authConfigRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteError(w, rpc.Errorf(rpc.CodeNotFound, "no method matches %s %s", r.Method, r.URL.Path))
 	})

@@ -30,6 +30,11 @@ type Config struct {
 	MaxNameLength int
 	// RetryScale multiplies retry delays (tests set it small). Default: 1.
 	RetryScale float64
+	// AuthConfigs serves the authConfigs methods; the same value should
+	// resolve auth configs for the tasks (tasks.Options.AuthConfigs).
+	// Default: auth configs over the service's store without a secrets
+	// key, so credentials are refused.
+	AuthConfigs *AuthConfigs
 	Logger     *slog.Logger
 	Now        func() time.Time
 }
@@ -71,6 +76,8 @@ type Service struct {
 
 	inflight sync.Map // dedupKey -> *call
 	writer   *writer
+
+	authConfigs *AuthConfigs
 }
 
 type compiled struct {
@@ -95,8 +102,15 @@ func New(st store.Store, c engine.Compiler, cfg Config) *Service {
 		active:   make(map[store.IntegrationKey]*activeList),
 	}
 	s.writer = newWriter(st, cfg.Logger)
+	s.authConfigs = cfg.AuthConfigs
+	if s.authConfigs == nil {
+		s.authConfigs = NewAuthConfigs(st, nil, cfg.Now)
+	}
 	return s
 }
+
+// AuthConfigs returns the service's auth configs.
+func (s *Service) AuthConfigs() *AuthConfigs { return s.authConfigs }
 
 // Close flushes pending execution records and stops the writer.
 func (s *Service) Close(ctx context.Context) error {
