@@ -125,11 +125,8 @@ func parent(r *http.Request) string {
 
 // allow checks permission on resource and writes the error if denied.
 func (s *Server) allow(w http.ResponseWriter, r *http.Request, permission, resource string) bool {
-	if _, err := s.cfg.Authorizer.Authorize(r, permission, resource); err != nil {
-		rpc.WriteError(w, err)
-		return false
-	}
-	return true
+	_, ok := s.allowAs(w, r, permission, resource)
+	return ok
 }
 
 // decode reads a proto3 JSON body into v; an empty body is {}.

@@ -84,9 +84,10 @@ type AuthConfigs struct {
 	appliers map[store.AuthConfigKey]cachedApplier
 }
 
+// cachedApplier is the Applier compiled from one sealed credential.
 type cachedApplier struct {
-	updated time.Time
-	a       credential.Applier
+	sealed []byte
+	a      credential.Applier
 }
 
 // NewAuthConfigs returns the auth configs of st. keys seals credentials;

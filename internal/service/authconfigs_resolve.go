@@ -1,6 +1,7 @@
 package service
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -16,8 +17,8 @@ import (
 // project and location, for a task of an integration there. ref is the
 // auth config's ID (a task's authConfig.authConfigId), its resource name,
 // or its display name (a task's authConfigName; it must name one auth
-// config). The Applier is compiled once per version of the auth config and
-// kept, with its cached tokens, until the auth config changes.
+// config). The Applier is compiled once per sealed credential and kept,
+// with its cached tokens, until the credential changes.
 //
 // The error says what is wrong (not found, ambiguous, expired, no
 // credential, cannot be decrypted, invalid) and never holds a secret.
@@ -33,7 +34,7 @@ func (a *AuthConfigs) Resolve(ctx context.Context, project, location, ref string
 	a.mu.Lock()
 	c, ok := a.appliers[r.Key]
 	a.mu.Unlock()
-	if ok && c.updated.Equal(r.UpdateTime) {
+	if ok && bytes.Equal(c.sealed, r.Credential) {
 		return c.a, nil
 	}
 	s, err := a.open(r)
@@ -45,9 +46,7 @@ func (a *AuthConfigs) Resolve(ctx context.Context, project, location, ref string
 		return nil, fmt.Errorf("auth config %s: invalid credential: %w", name, err)
 	}
 	a.mu.Lock()
-	if cur, ok := a.appliers[r.Key]; !ok || r.UpdateTime.After(cur.updated) {
-		a.appliers[r.Key] = cachedApplier{updated: r.UpdateTime, a: ap}
-	}
+	a.appliers[r.Key] = cachedApplier{sealed: r.Credential, a: ap}
 	a.mu.Unlock()
 	return ap, nil
 }

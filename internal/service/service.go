@@ -35,8 +35,8 @@ type Config struct {
 	// Default: auth configs over the service's store without a secrets
 	// key, so credentials are refused.
 	AuthConfigs *AuthConfigs
-	Logger     *slog.Logger
-	Now        func() time.Time
+	Logger      *slog.Logger
+	Now         func() time.Time
 }
 
 func (c *Config) provision() {

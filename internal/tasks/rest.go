@@ -109,21 +109,21 @@ func (kv restKV) render(g value.Getter) string {
 }
 
 type restTaskImpl struct {
-	rt          *restRuntime
-	client      *http.Client
-	url         *value.Template
-	method      string
-	body        *value.Template
-	userAgent   *value.Template
-	query       []restKV
-	headers     []restKV // httpParams then additionalHeaders
-	throwError  bool
-	timeout     time.Duration
-	insecure    bool
-	auth        authRef
-	outBody     value.Ref
-	outHeader   value.Ref
-	outStatus   value.Ref
+	rt         *restRuntime
+	client     *http.Client
+	url        *value.Template
+	method     string
+	body       *value.Template
+	userAgent  *value.Template
+	query      []restKV
+	headers    []restKV // httpParams then additionalHeaders
+	throwError bool
+	timeout    time.Duration
+	insecure   bool
+	auth       authRef
+	outBody    value.Ref
+	outHeader  value.Ref
+	outStatus  value.Ref
 }
 
 func boolParam(cfg *spec.TaskConfig, key string, def bool) (bool, error) {

@@ -99,7 +99,8 @@ func (t *restTaskImpl) authenticate(ctx context.Context, tc *engine.TaskContext,
 	}
 	a, err := t.rt.authConfigs.Resolve(ctx, tc.Exec.ProjectID, tc.Exec.Region, ref)
 	if err != nil {
-		return nil, fail(err)
+		// The resolver's errors name the auth config.
+		return nil, &engine.TaskError{Message: err.Error(), Err: err}
 	}
 	client := t.client
 	if cert := a.ClientCertificate(); cert != nil {

@@ -122,7 +122,7 @@ func TestRESTAuthConfigs(t *testing.T) {
 		{"authConfigId wins over authConfigName", map[string]string{"authConfig": authParam("basic-id"), "authConfigName": sv("token-name")}, "Basic YWxpY2U6cHc=", ""},
 		{"auth config overrides a header", map[string]string{"authConfigName": sv("token-name"), "additionalHeaders": pmap("Authorization", "Bearer user")}, "Token t0k", ""},
 		{"oauth client credentials", map[string]string{"authConfig": authParam("oauth")}, "Bearer token-1", ""},
-		{"unknown auth config", map[string]string{"authConfig": authParam("nope")}, "", `auth config "nope": auth config "nope" not found in projects/demo/locations/us-central1`},
+		{"unknown auth config", map[string]string{"authConfig": authParam("nope")}, "", `auth config "nope" not found in projects/demo/locations/us-central1`},
 		{"unusable credential", map[string]string{"authConfigName": sv("expired-oidc")}, "", "cannot mint Google ID tokens"},
 		{"token endpoint denied", map[string]string{"authConfigName": sv("denied-token-endpoint")}, "", "destination address not allowed"},
 	}
