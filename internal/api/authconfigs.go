@@ -170,18 +170,11 @@ func (s *Server) listAuthConfigs(w http.ResponseWriter, r *http.Request) {
 }
 
 func authConfigFilter(filter string, aq *store.AuthConfigQuery) error {
-	f, err := aip.Parse(filter)
-	if err != nil || f == nil {
+	cs, err := equalities(filter)
+	if err != nil {
 		return err
 	}
-	cs, ok := aip.Conjuncts(f)
-	if !ok {
-		return rpc.InvalidArgument("filter", "only AND of comparisons is supported")
-	}
 	for _, c := range cs {
-		if c.Op != aip.OpEQ {
-			return rpc.InvalidArgument("filter", "operator %s is not supported on %s (use =)", c.Op, c.Field)
-		}
 		switch c.Field {
 		case "display_name", "displayName":
 			aq.DisplayName = c.Value

@@ -15,9 +15,7 @@ import (
 
 	"google.golang.org/api/googleapi"
 	integrations "google.golang.org/api/integrations/v1"
-	"google.golang.org/api/option"
 
-	"github.com/integrationd/integrationd/internal/api"
 	"github.com/integrationd/integrationd/internal/auth"
 	"github.com/integrationd/integrationd/internal/credential/credentialtest"
 	"github.com/integrationd/integrationd/internal/secrets"
@@ -43,22 +41,8 @@ func startAuth(t *testing.T, keys *secrets.Keyring, authz auth.Authorizer) *auth
 		t.Fatal(err)
 	}
 	ac := service.NewAuthConfigs(st, keys, nil)
-	svc := service.New(st, tasks.New(tasks.Options{AuthConfigs: ac}), service.Config{AuthConfigs: ac})
-	srv := httptest.NewServer(api.New(svc, api.Config{Authorizer: authz}))
-	t.Cleanup(func() {
-		srv.Close()
-		if err := svc.Close(ctx); err != nil {
-			t.Error(err)
-		}
-		if err := st.Close(); err != nil {
-			t.Error(err)
-		}
-	})
-	c, err := integrations.NewService(ctx, option.WithEndpoint(srv.URL+"/"), option.WithoutAuthentication(), option.WithHTTPClient(srv.Client()))
-	if err != nil {
-		t.Fatal(err)
-	}
-	return &authEnv{env: &env{url: srv.URL, c: c, svc: svc}, dbPath: path, ac: ac}
+	e := serveStore(t, st, tasks.New(tasks.Options{AuthConfigs: ac}), service.Config{AuthConfigs: ac}, authz)
+	return &authEnv{env: e, dbPath: path, ac: ac}
 }
 
 func testKeys(t *testing.T) *secrets.Keyring {
