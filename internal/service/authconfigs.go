@@ -189,6 +189,10 @@ func (a *AuthConfigs) record(k store.AuthConfigKey, ac *AuthConfig, cred *creden
 	if cert.IsZero() {
 		cert = nil
 	}
+	if cred == nil && cert != nil {
+		ac.CredentialType = credential.TypeClientCertificateOnly
+		cred = &credential.Credential{CredentialType: ac.CredentialType}
+	}
 	rec := &store.AuthConfig{Key: k, DisplayName: ac.DisplayName, CredentialType: ac.CredentialType}
 	if cred != nil || cert != nil {
 		if _, err := credential.New(cred, cert, credential.Options{Now: a.now}); err != nil {

@@ -220,4 +220,10 @@ func TestPatchClientCertificate(t *testing.T) {
 	if cert() {
 		t.Errorf("the certificate survived its removal")
 	}
+	// A certificate alone makes a CLIENT_CERTIFICATE_ONLY auth config.
+	only, err := a.Create(ctx, "p", "l", []byte(`{"displayName":"only"}`),
+		&credential.ClientCertificate{SSLCertificate: cc.CertPEM, EncryptedPrivateKey: cc.KeyPEM}, "")
+	if err != nil || only.CredentialType != "CLIENT_CERTIFICATE_ONLY" || only.State != service.AuthConfigValid {
+		t.Errorf("Create(certificate alone) = %+v, %v, want CLIENT_CERTIFICATE_ONLY and VALID", only, err)
+	}
 }

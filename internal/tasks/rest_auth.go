@@ -2,6 +2,7 @@ package tasks
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"net/http"
 	"strings"
@@ -95,7 +96,7 @@ func (t *restTaskImpl) authenticate(ctx context.Context, tc *engine.TaskContext,
 		return &engine.TaskError{Message: fmt.Sprintf("auth config %q: %v", ref, err), Err: err}
 	}
 	if t.rt.authConfigs == nil {
-		return nil, fail(fmt.Errorf("this server resolves no auth configs"))
+		return nil, fail(errors.New("this server resolves no auth configs"))
 	}
 	a, err := t.rt.authConfigs.Resolve(ctx, tc.Exec.ProjectID, tc.Exec.Region, ref)
 	if err != nil {
