@@ -2,7 +2,7 @@
 // Integration's integrations, serving the integrations.googleapis.com/v1
 // REST API.
 //
-//	integrationd serve [--addr 127.0.0.1:8080] [--db ./integrationd.db] [--auth-config FILE]
+//	integrationd serve [--addr 127.0.0.1:8080] [--db ./integrationd.db] [--auth-config FILE] [--secrets-key-file FILE]
 //	integrationd validate FILE...
 //	integrationd version
 package main
@@ -16,6 +16,7 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
 	"os"
 	"os/signal"
 	"runtime/debug"
@@ -26,6 +27,7 @@ import (
 	"github.com/integrationd/integrationd/internal/api"
 	"github.com/integrationd/integrationd/internal/auth"
 	"github.com/integrationd/integrationd/internal/engine"
+	"github.com/integrationd/integrationd/internal/secrets"
 	"github.com/integrationd/integrationd/internal/service"
 	"github.com/integrationd/integrationd/internal/spec"
 	"github.com/integrationd/integrationd/internal/store/sqlite"
@@ -93,6 +95,11 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	pollInterval := fs.Duration("poll-interval", 500*time.Millisecond, "how often idle workers look for jobs added by other processes")
 	asyncRetries := fs.Int("async-retries", 10, "times a failed async execution is run again (negative: never)")
 	asyncRetryBase := fs.Duration("async-retry-base", 10*time.Minute, "delay before the first re-run of a failed async execution; doubled each time")
+	keyFile := fs.String("secrets-key-file", "", "file holding the key that encrypts auth config credentials at rest: 32 raw bytes, or 64 hex digits / base64 of 32 bytes (one key a line, the first seals, the others only decrypt: rotation); default: the environment variable "+secrets.EnvKey)
+	devSecrets := fs.Bool("insecure-dev-secrets", false, "DEVELOPMENT ONLY: without a key, seal credentials with a fixed, public key; with a key, still decrypt what the development key sealed")
+	restMaxResponse := fs.Int64("rest-max-response-bytes", 25<<20, "limit on the response body of a Call REST Endpoint task")
+	restDeny := fs.String("rest-deny-cidrs", cidrList(tasks.DefaultRESTDenyCIDRs), "comma-separated ranges (or addresses) Call REST Endpoint tasks may not connect to; replaces the default list, \"\" denies nothing")
+	restAllow := fs.String("rest-allow-cidrs", "", "comma-separated ranges (or addresses): when set, the only ones Call REST Endpoint tasks may connect to (the deny list still applies)")
 	logLevel := fs.String("log-level", "info", "debug, info, warn or error")
 	smtpConfig := smtpFlags(fs, os.Getenv)
 	if err := fs.Parse(args); err != nil {
@@ -136,6 +143,27 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if strings.HasPrefix(*db, "postgres://") || strings.HasPrefix(*db, "postgresql://") {
 		return errors.New("--db: PostgreSQL is not supported yet; give a SQLite file path")
 	}
+	keys, warning, err := secrets.Load(*keyFile, os.Getenv, *devSecrets)
+	if err != nil {
+		return err
+	}
+	if warning != "" {
+		logger.Warn(warning)
+	}
+	switch {
+	case keys == nil:
+		logger.Warn("no secrets key: auth configs with credentials are refused (pass --secrets-key-file or set " + secrets.EnvKey + ")")
+	case keys.Insecure():
+		logger.Warn("--insecure-dev-secrets: credentials are sealed with a fixed public key; for development only")
+	}
+	deny, err := tasks.ParseCIDRs(*restDeny)
+	if err != nil {
+		return fmt.Errorf("--rest-deny-cidrs: %w", err)
+	}
+	allow, err := tasks.ParseCIDRs(*restAllow)
+	if err != nil {
+		return fmt.Errorf("--rest-allow-cidrs: %w", err)
+	}
 	ctx, stop := signal.NotifyContext(ctx, os.Interrupt, syscall.SIGTERM)
 	defer stop()
 
@@ -143,12 +171,17 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	if err != nil {
 		return fmt.Errorf("opening the database: %w", err)
 	}
-	reg := tasks.New(tasks.Options{ScriptTimeout: *scriptTimeout, ScriptMemoryBytes: *scriptMemory, JsonnetMemoryBytes: *jsonnetMemory,
-		MaxWhileIterations: *maxWhile, SMTP: smtpCfg})
+	authConfigs := service.NewAuthConfigs(st, keys, nil)
+	reg := tasks.New(tasks.Options{
+		ScriptTimeout: *scriptTimeout, ScriptMemoryBytes: *scriptMemory, JsonnetMemoryBytes: *jsonnetMemory,
+		MaxWhileIterations: *maxWhile, SMTP: smtpCfg,
+		RESTMaxResponseBytes: *restMaxResponse, RESTDenyCIDRs: deny, RESTAllowCIDRs: allow, AuthConfigs: authConfigs,
+	})
 	svc := service.New(st, reg, service.Config{
 		SyncTimeout: *syncTimeout, MaxDataBytes: *maxData, MaxTasks: *maxTasks, MaxNameLength: *maxName, Logger: logger,
 		MaxSubDepth: *maxSubDepth, Workers: *workers, JobLease: *jobLease, PollInterval: *pollInterval,
 		AsyncRetries: *asyncRetries, AsyncRetryBase: *asyncRetryBase,
+		AuthConfigs: authConfigs,
 	})
 	srv := &http.Server{
 		Addr:              *addr,
@@ -187,6 +220,15 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 	}
 	logger.Info("integrationd stopped")
 	return err
+}
+
+// cidrList prints prefixes as --rest-deny-cidrs takes them.
+func cidrList(ps []netip.Prefix) string {
+	ss := make([]string, len(ps))
+	for i, p := range ps {
+		ss[i] = p.String()
+	}
+	return strings.Join(ss, ",")
 }
 
 // validate compiles exported versions and prints their problems.

@@ -103,7 +103,9 @@ func TestServeAndShutdown(t *testing.T) {
 }
 
 func TestUsageErrors(t *testing.T) {
-	for _, args := range [][]string{{}, {"bogus"}, {"serve", "--db", "postgres://x"}, {"serve", "--log-level", "loud"}, {"validate"}} {
+	for _, args := range [][]string{{}, {"bogus"}, {"serve", "--db", "postgres://x"}, {"serve", "--log-level", "loud"}, {"validate"},
+		{"serve", "--rest-deny-cidrs", "10.0.0.0/99"}, {"serve", "--rest-allow-cidrs", "example.com"},
+		{"serve", "--secrets-key-file", filepath.Join(t.TempDir(), "missing")}} {
 		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil {
 			t.Errorf("run(%q) succeeded, want an error", args)
 		}

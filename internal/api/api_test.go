@@ -20,7 +20,9 @@ import (
 
 	"github.com/integrationd/integrationd/internal/api"
 	"github.com/integrationd/integrationd/internal/auth"
+	"github.com/integrationd/integrationd/internal/engine"
 	"github.com/integrationd/integrationd/internal/service"
+	"github.com/integrationd/integrationd/internal/store"
 	"github.com/integrationd/integrationd/internal/store/sqlite"
 	"github.com/integrationd/integrationd/internal/tasks"
 )
@@ -52,7 +54,15 @@ func startFull(t *testing.T, authz auth.Authorizer, reg *tasks.Registry, cfg ser
 	if err != nil {
 		t.Fatal(err)
 	}
-	svc := service.New(st, reg, cfg)
+	return serveStore(t, st, reg, cfg, authz)
+}
+
+// serveStore serves the API over st on a loopback port; everything is
+// closed at the end of the test.
+func serveStore(t *testing.T, st store.Store, comp engine.Compiler, cfg service.Config, authz auth.Authorizer) *env {
+	t.Helper()
+	ctx := context.Background()
+	svc := service.New(st, comp, cfg)
 	srv := httptest.NewServer(api.New(svc, api.Config{Authorizer: authz}))
 	t.Cleanup(func() {
 		srv.Close()

@@ -380,19 +380,31 @@ func (s *Server) listVersions(w http.ResponseWriter, r *http.Request) {
 	writeDoc(w, resp)
 }
 
-func versionFilter(filter string, vq *store.VersionQuery) error {
+// equalities parses a filter that may only be an AND of "field = value"
+// comparisons; an empty filter gives none.
+func equalities(filter string) ([]aip.Compare, error) {
 	f, err := aip.Parse(filter)
 	if err != nil || f == nil {
-		return err
+		return nil, err
 	}
 	cs, ok := aip.Conjuncts(f)
 	if !ok {
-		return rpc.InvalidArgument("filter", "only AND of comparisons is supported")
+		return nil, rpc.InvalidArgument("filter", "only AND of comparisons is supported")
 	}
 	for _, c := range cs {
-		if c.Op != "=" {
-			return rpc.InvalidArgument("filter", "operator %s is not supported on %s (use =)", c.Op, c.Field)
+		if c.Op != aip.OpEQ {
+			return nil, rpc.InvalidArgument("filter", "operator %s is not supported on %s (use =)", c.Op, c.Field)
 		}
+	}
+	return cs, nil
+}
+
+func versionFilter(filter string, vq *store.VersionQuery) error {
+	cs, err := equalities(filter)
+	if err != nil {
+		return err
+	}
+	for _, c := range cs {
 		switch c.Field {
 		case "state", "status":
 			vq.States = append(vq.States, strings.ToUpper(c.Value))

@@ -77,6 +77,7 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+loc+"/integrations/{integration}/executions", s.listExecutions)
 	m.HandleFunc("GET "+loc+"/integrations/{integration}/executions/{target}", s.getExecution)
 	m.HandleFunc("POST "+loc+"/integrations/{integration}/executions/{target}", s.executionVerb)
+	s.authConfigRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteError(w, rpc.Errorf(rpc.CodeNotFound, "no method matches %s %s", r.Method, r.URL.Path))
 	})
@@ -124,11 +125,8 @@ func parent(r *http.Request) string {
 
 // allow checks permission on resource and writes the error if denied.
 func (s *Server) allow(w http.ResponseWriter, r *http.Request, permission, resource string) bool {
-	if _, err := s.cfg.Authorizer.Authorize(r, permission, resource); err != nil {
-		rpc.WriteError(w, err)
-		return false
-	}
-	return true
+	_, ok := s.allowAs(w, r, permission, resource)
+	return ok
 }
 
 // decode reads a proto3 JSON body into v; an empty body is {}.

@@ -59,6 +59,11 @@ type Config struct {
 	// triggers (publishing in this process reloads them at once).
 	// Default: 10 s.
 	CronRefresh time.Duration
+	// AuthConfigs serves the authConfigs methods; the same value should
+	// resolve auth configs for the tasks (tasks.Options.AuthConfigs).
+	// Default: auth configs over the service's store without a secrets
+	// key, so credentials are refused.
+	AuthConfigs *AuthConfigs
 	Logger      *slog.Logger
 	Now         func() time.Time
 }
@@ -135,6 +140,8 @@ type Service struct {
 
 	runMu   sync.Mutex
 	running map[string]*runningExec // execution ID -> a queued execution running here
+
+	authConfigs *AuthConfigs
 }
 
 type compiled struct {
@@ -159,11 +166,18 @@ func New(st store.Store, c engine.Compiler, cfg Config) *Service {
 		active:   make(map[store.IntegrationKey]*activeList),
 	}
 	s.writer = newWriter(st, cfg.Logger)
+	s.authConfigs = cfg.AuthConfigs
+	if s.authConfigs == nil {
+		s.authConfigs = NewAuthConfigs(st, nil, cfg.Now)
+	}
 	s.running = make(map[string]*runningExec)
 	s.queue = newQueue(s)
 	s.queue.start()
 	return s
 }
+
+// AuthConfigs returns the service's auth configs.
+func (s *Service) AuthConfigs() *AuthConfigs { return s.authConfigs }
 
 // Close stops claiming queued jobs, waits until ctx ends for the running
 // ones (those left are given back to the queue, to run again in the next

@@ -1,5 +1,5 @@
 // Package store defines integrationd's persistence: integrations, their
-// versions and executions. Implementations live in sub-packages (sqlite,
+// versions and executions, and auth configs. Implementations live in sub-packages (sqlite,
 // later postgres) and all pass the conformance suite in storetest.
 //
 // The store knows nothing of the integration model: version content and
@@ -155,6 +155,39 @@ type ExecutionQuery struct {
 	Limit int
 }
 
+// AuthConfigKey names one auth config: projects/{Project}/locations/{Location}/authConfigs/{ID}.
+type AuthConfigKey struct {
+	Project, Location, ID string
+}
+
+// AuthConfig is one auth config (authentication profile). Doc holds the
+// resource's non-secret fields as JSON owned by the service; Credential
+// holds the secret part sealed by the service, never plaintext.
+type AuthConfig struct {
+	Key            AuthConfigKey
+	DisplayName    string
+	CredentialType string
+	Doc            []byte // JSON
+	// Credential is the sealed credential; nil when the auth config has none.
+	Credential []byte
+	CreateTime time.Time
+	UpdateTime time.Time
+}
+
+// AuthConfigQuery selects auth configs of one project and location,
+// ordered by ID.
+type AuthConfigQuery struct {
+	Project, Location string
+	// DisplayName, if set, keeps the auth configs with exactly this display name.
+	DisplayName string
+	// CredentialType, if set, keeps the auth configs of this credential type.
+	CredentialType string
+	// After is the keyset cursor: the ID of the last auth config already returned.
+	After string
+	// Limit bounds the page; <= 0 means no limit.
+	Limit int
+}
+
 // Store is implemented by every backend. Every method is safe for
 // concurrent use.
 type Store interface {
@@ -221,6 +254,20 @@ type Store interface {
 	NextJobTime(ctx context.Context) (t time.Time, ok bool, err error)
 	// PurgeJobKeys forgets job keys used before t.
 	PurgeJobKeys(ctx context.Context, before time.Time) error
+
+	// CreateAuthConfig stores a new auth config; a zero CreateTime or
+	// UpdateTime is set to now, in a too. ErrAlreadyExists if the key is
+	// taken.
+	CreateAuthConfig(ctx context.Context, a *AuthConfig) error
+	GetAuthConfig(ctx context.Context, key AuthConfigKey) (*AuthConfig, error)
+	// ListAuthConfigs returns auth configs ordered by ID.
+	ListAuthConfigs(ctx context.Context, q AuthConfigQuery) ([]*AuthConfig, error)
+	// UpdateAuthConfig replaces DisplayName, CredentialType, Doc and
+	// Credential of an existing auth config and sets its UpdateTime (to now
+	// when zero); CreateTime is kept. ErrNotFound if it does not exist.
+	UpdateAuthConfig(ctx context.Context, a *AuthConfig) error
+	// DeleteAuthConfig removes an auth config; ErrNotFound if there is none.
+	DeleteAuthConfig(ctx context.Context, key AuthConfigKey) error
 
 	Close() error
 }

@@ -5,6 +5,7 @@ package tasks
 
 import (
 	"fmt"
+	"net/netip"
 	"sort"
 	"time"
 
@@ -68,6 +69,20 @@ type Options struct {
 	// SMTP is the relay of the Send Email task. Default: none (an
 	// EmailTask that has a recipient fails); see SMTPConfig.
 	SMTP SMTPConfig
+	// RESTMaxResponseBytes caps the response body of a Call REST Endpoint
+	// task; a larger one fails the task. Default: 25 MiB.
+	RESTMaxResponseBytes int64
+	// RESTDenyCIDRs are the ranges a Call REST Endpoint task may not
+	// connect to (checked on the dialled address, for every redirect hop
+	// and token request). nil: DefaultRESTDenyCIDRs (link-local, cloud
+	// metadata); an empty non-nil slice denies nothing.
+	RESTDenyCIDRs []netip.Prefix
+	// RESTAllowCIDRs, when not empty, are the only ranges a Call REST
+	// Endpoint task may connect to (RESTDenyCIDRs still apply).
+	RESTAllowCIDRs []netip.Prefix
+	// AuthConfigs resolves the auth configs tasks name (authConfig,
+	// authConfigName). nil: a task naming one fails.
+	AuthConfigs AuthConfigResolver
 }
 
 func (o *Options) provision() {

@@ -2,18 +2,14 @@ package tasks
 
 import (
 	"context"
-	"crypto/tls"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
-	"net"
 	"net/http"
-	"net/netip"
 	"net/url"
 	"sort"
 	"strings"
-	"syscall"
 	"time"
 
 	"github.com/integrationd/integrationd/internal/engine"
@@ -49,7 +45,8 @@ const (
 
 	// restDefaultTimeout bounds a call whose timeout parameter is 0.
 	restDefaultTimeout = 2 * time.Minute
-	// restMaxBody caps a response body; a larger one fails the task.
+	// restMaxBody is the default cap of a response body
+	// (Options.RESTMaxResponseBytes); a larger one fails the task.
 	restMaxBody = 25 << 20
 	// restMaxRedirects is how many redirects a call follows.
 	restMaxRedirects = 10
@@ -58,64 +55,8 @@ const (
 	restErrorSnippet = 200
 )
 
-// restRuntime is what every REST task of one registry shares: the
-// transports (keep-alive, connection reuse) and the limits.
-type restRuntime struct {
-	transport *http.Transport // verifies certificates
-	insecure  *http.Transport // disableSSLValidation
-	maxBody   int64
-	defTime   time.Duration
-}
-
-// ErrDestinationDenied marks an outbound call to a forbidden address.
-var ErrDestinationDenied = errors.New("destination address not allowed")
-
-// deniedAddr reports whether an outbound connection to a may not be made:
-// link-local addresses (169.254.0.0/16, fe80::/10), among them the cloud
-// metadata server 169.254.169.254.
-func deniedAddr(a netip.Addr) bool {
-	a = a.Unmap()
-	return a.IsLinkLocalUnicast() || a.IsLinkLocalMulticast()
-}
-
-// dialControl runs after name resolution, before connecting, so it sees
-// the address actually dialled (also for every redirect hop).
-func dialControl(_, address string, _ syscall.RawConn) error {
-	ap, err := netip.ParseAddrPort(address)
-	if err != nil {
-		return fmt.Errorf("%w: %s", ErrDestinationDenied, address)
-	}
-	if deniedAddr(ap.Addr()) {
-		return fmt.Errorf("%w: %s is link-local", ErrDestinationDenied, ap.Addr())
-	}
-	return nil
-}
-
-func newRESTRuntime() *restRuntime {
-	mk := func(insecure bool) *http.Transport {
-		d := &net.Dialer{Timeout: 30 * time.Second, KeepAlive: 30 * time.Second, Control: dialControl}
-		t := &http.Transport{
-			// No proxy: the destination check must apply to the real
-			// destination.
-			Proxy:                 nil,
-			DialContext:           d.DialContext,
-			ForceAttemptHTTP2:     true,
-			MaxIdleConns:          100,
-			MaxIdleConnsPerHost:   16,
-			IdleConnTimeout:       90 * time.Second,
-			TLSHandshakeTimeout:   10 * time.Second,
-			ExpectContinueTimeout: time.Second,
-		}
-		if insecure {
-			t.TLSClientConfig = &tls.Config{InsecureSkipVerify: true} //nolint:gosec // the task's disableSSLValidation
-		}
-		return t
-	}
-	return &restRuntime{transport: mk(false), insecure: mk(true), maxBody: restMaxBody, defTime: restDefaultTimeout}
-}
-
-func registerREST(r *Registry, _ Options) {
-	registerRESTWith(r, newRESTRuntime())
+func registerREST(r *Registry, opts Options) {
+	registerRESTWith(r, newRESTRuntime(opts))
 }
 
 func registerRESTWith(r *Registry, rt *restRuntime) {
@@ -137,8 +78,8 @@ func registerRESTWith(r *Registry, rt *restRuntime) {
 			{Key: pDisableSSLValidation, Type: value.Bool, Doc: "Do not verify the server's TLS certificate."},
 			{Key: pUseSSL, Type: value.Bool, Doc: "Accepted; the URL scheme decides."},
 			{Key: pUserAgent, Type: value.String, Doc: "User-Agent header; $var$ references are rendered."},
-			{Key: pAuthConfig, Doc: "Accepted and ignored (logged): authentication profiles are not supported yet."},
-			{Key: pAuthConfigName, Doc: "Accepted and ignored (logged)."},
+			{Key: pAuthConfig, Doc: "AuthConfigTaskParam (jsonValue or protoValue) whose authConfigId names the auth config that authenticates the request; $var$ references are rendered."},
+			{Key: pAuthConfigName, Doc: "The auth config's display name (or ID), used when authConfig has no authConfigId; $var$ references are rendered."},
 			{Key: pURLFetchingService, Doc: "Accepted and ignored."},
 			{Key: pRequestorID, Doc: "Accepted and ignored."},
 			{Key: pJSONAdditionalHdrs, Doc: "Accepted and ignored."},
@@ -168,20 +109,21 @@ func (kv restKV) render(g value.Getter) string {
 }
 
 type restTaskImpl struct {
-	rt          *restRuntime
-	client      *http.Client
-	url         *value.Template
-	method      string
-	body        *value.Template
-	userAgent   *value.Template
-	query       []restKV
-	headers     []restKV // httpParams then additionalHeaders
-	throwError  bool
-	timeout     time.Duration
-	ignoredAuth string
-	outBody     value.Ref
-	outHeader   value.Ref
-	outStatus   value.Ref
+	rt         *restRuntime
+	client     *http.Client
+	url        *value.Template
+	method     string
+	body       *value.Template
+	userAgent  *value.Template
+	query      []restKV
+	headers    []restKV // httpParams then additionalHeaders
+	throwError bool
+	timeout    time.Duration
+	insecure   bool
+	auth       authRef
+	outBody    value.Ref
+	outHeader  value.Ref
+	outStatus  value.Ref
 }
 
 func boolParam(cfg *spec.TaskConfig, key string, def bool) (bool, error) {
@@ -259,14 +201,10 @@ func newREST(cfg *spec.TaskConfig, rt *restRuntime) (engine.Task, error) {
 		t.timeout = rt.defTime
 	}
 
-	for _, k := range []string{pAuthConfig, pAuthConfigName} {
-		if ep, ok := cfg.Parameters[k]; ok && value.KindOfSpec(ep.Value) != value.Null {
-			v, _ := param(cfg, k)
-			if s := strings.TrimSpace(v.Text()); s != "" && s != "null" {
-				t.ignoredAuth = k
-			}
-		}
+	if t.auth, err = compileAuthRef(cfg); err != nil {
+		return nil, err
 	}
+	t.insecure = insecure
 
 	id := string(cfg.TaskID)
 	if t.outBody, err = outputRef(cfg, pResponseBody, id); err != nil {
@@ -279,12 +217,8 @@ func newREST(cfg *spec.TaskConfig, rt *restRuntime) (engine.Task, error) {
 		return nil, err
 	}
 
-	tr := rt.transport
-	if insecure {
-		tr = rt.insecure
-	}
 	// Clients are cheap; the transport (and its connection pool) is shared.
-	t.client = &http.Client{Transport: tr, CheckRedirect: func(req *http.Request, via []*http.Request) error {
+	t.client = &http.Client{Transport: rt.baseTransport(insecure), CheckRedirect: func(req *http.Request, via []*http.Request) error {
 		if !follow {
 			return http.ErrUseLastResponse
 		}
@@ -406,9 +340,6 @@ func parameterMap(cfg *spec.TaskConfig, key string) ([]restKV, error) {
 }
 
 func (t *restTaskImpl) Execute(ctx context.Context, tc *engine.TaskContext) error {
-	if t.ignoredAuth != "" {
-		tc.Log("Call REST Endpoint: " + t.ignoredAuth + " is not supported yet and is ignored; the request is sent without authentication")
-	}
 	rawURL := t.url.Render(tc.Vars)
 	u, err := url.Parse(rawURL)
 	if err != nil {
@@ -447,8 +378,12 @@ func (t *restTaskImpl) Execute(ctx context.Context, tc *engine.TaskContext) erro
 	if ua := t.userAgent.Render(tc.Vars); ua != "" {
 		req.Header.Set("User-Agent", ua)
 	}
+	client, err := t.authenticate(ctx, tc, req)
+	if err != nil {
+		return err
+	}
 
-	resp, err := t.client.Do(req)
+	resp, err := client.Do(req)
 	if err != nil {
 		return t.callError(parent, ctx, target, err)
 	}

@@ -114,7 +114,7 @@ func restVars() *value.Vars {
 func TestREST(t *testing.T) {
 	t.Parallel()
 	s := restServer(t)
-	small := newRESTRuntime()
+	small := newRESTRuntime(Options{})
 	small.maxBody = 100
 	r := NewRegistry()
 	registerREST(r, Options{})
@@ -147,10 +147,14 @@ func TestREST(t *testing.T) {
 			"httpParams": pmap("content-type", "application/json"), "additionalHeaders": pmap("Authorization", "ref:$token$"),
 			"userAgent": sv("integrationd-test"), "jsonAdditionalHeaders": `{"jsonValue":"null"}`,
 		}, status: "200 OK", bodySub: `POST /echo? auth=Bearer s3cret ct=application/json ua=integrationd-test body={"id":"o 17","p":{"a":1}}`, header: `"Content-Type":"text/plain"`, code: -1},
-		{name: "null parameter maps and ignored auth", params: map[string]string{
+		{name: "null parameter maps and an auth config param naming none", params: map[string]string{
 			"url": sv(s.URL + "/echo"), "additionalHeaders": `{"jsonValue":"null"}`, "urlQueryStrings": `{"jsonValue":"null"}`,
-			"authConfigName": sv("my-profile"), "urlFetchingService": sv("HARPOON"), "requestorId": sv(""),
+			"authConfig":     `{"jsonValue":"{\"@type\":\"type.googleapis.com/enterprise.crm.eventbus.authconfig.AuthConfigTaskParam\"}"}`,
+			"authConfigName": sv(""), "urlFetchingService": sv("HARPOON"), "requestorId": sv(""),
 		}, status: "200 OK", bodySub: "GET /echo? auth= ", code: -1},
+		{name: "auth config without a resolver", params: map[string]string{
+			"url": sv(s.URL + "/echo"), "authConfigName": sv("my-profile"),
+		}, code: 0, errSub: `auth config "my-profile": this server resolves no auth configs`},
 		{name: "404 throwError default", params: map[string]string{"url": sv(s.URL + "/status/404")},
 			status: "404 Not Found", bodySub: "xxx", code: 404, errSub: "HTTP 404 Not Found from " + s.URL + "/status/404: " + strings.Repeat("x", 200)},
 		{name: "503 throwError true", params: map[string]string{"url": sv(s.URL + "/status/503"), "throwError": `{"booleanValue":true}`},

@@ -143,6 +143,26 @@ var migrations = []migration{
 			`CREATE INDEX job_keys_used ON job_keys (used)`,
 		},
 	},
+	{
+		name: "auth configs",
+		stmts: []string{
+			// credential is the sealed secret (internal/secrets), never
+			// plaintext; doc holds the non-secret fields as JSON.
+			`CREATE TABLE auth_configs (
+				project         TEXT    NOT NULL,
+				location        TEXT    NOT NULL,
+				id              TEXT    NOT NULL,
+				display_name    TEXT    NOT NULL DEFAULT '',
+				credential_type TEXT    NOT NULL DEFAULT '',
+				doc             BLOB,
+				credential      BLOB,
+				create_time     INTEGER NOT NULL,
+				update_time     INTEGER NOT NULL,
+				PRIMARY KEY (project, location, id)
+			) WITHOUT ROWID`,
+			`CREATE INDEX auth_configs_display_name ON auth_configs (project, location, display_name)`,
+		},
+	},
 }
 
 // migrate brings the database on db up to len(migrations), one transaction

@@ -44,6 +44,9 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"Jobs", testJobs},
 		{"JobKeys", testJobKeys},
 		{"JobsConcurrentClaims", testJobsConcurrentClaims},
+		{"AuthConfigCRUD", testAuthConfigCRUD},
+		{"ListAuthConfigs", testListAuthConfigs},
+		{"AuthConfigConcurrency", testAuthConfigConcurrency},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
