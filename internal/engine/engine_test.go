@@ -22,6 +22,9 @@ import (
 //	Fail{msg, code, times} fails its first `times` attempts (all when 0)
 //	Sleep{ms}            waits, honouring cancellation
 //	Return{code, msg}    ends the execution like the Return task
+//	Suspend{data}        logs "suspending ID" and asks to suspend, with
+//	                     data as the request's Data (default {"task":"ID"})
+//	Log{msg}             appends msg to the execution log
 type testTasks struct {
 	mu    sync.Mutex
 	trace []string
@@ -100,6 +103,23 @@ func (tt *testTasks) CompileTask(cfg *spec.TaskConfig) (engine.Task, error) {
 		return engine.TaskFunc(func(ctx context.Context, tc *engine.TaskContext) error {
 			tt.ran(id)
 			panic("boom")
+		}), nil
+	case "Suspend":
+		data := str(cfg, "data")
+		if data == "" {
+			data = fmt.Sprintf(`{"task":%q}`, id)
+		}
+		return engine.TaskFunc(func(ctx context.Context, tc *engine.TaskContext) error {
+			tt.ran(id)
+			tc.Log("suspending " + id)
+			return &engine.SuspendRequest{Kind: "test", Data: json.RawMessage(data)}
+		}), nil
+	case "Log":
+		msg := str(cfg, "msg")
+		return engine.TaskFunc(func(ctx context.Context, tc *engine.TaskContext) error {
+			tt.ran(id)
+			tc.Log(msg)
+			return nil
 		}), nil
 	case "Return":
 		code, msg := num(cfg, "code"), str(cfg, "msg")

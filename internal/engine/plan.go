@@ -6,6 +6,7 @@ import (
 	"slices"
 	"sort"
 	"strings"
+	"sync"
 
 	"github.com/integrationd/integrationd/internal/expr"
 	"github.com/integrationd/integrationd/internal/schema"
@@ -31,6 +32,10 @@ type Plan struct {
 	// declares one; schemaVars lists those variables in declaration order.
 	schemas    map[string]*schema.Schema
 	schemaVars []string
+
+	// fp is the plan's fingerprint, computed by the first checkpoint.
+	fpOnce sync.Once
+	fp     string
 }
 
 type node struct {
@@ -46,7 +51,9 @@ type node struct {
 	async    *policySet
 	catcher  string
 	errorTsk bool
-	suspend  bool // successPolicy.finalState SUSPENDED
+	// successPolicy.finalState SUSPENDED (set on Google's SuspendTask and
+	// SuspensionTask) is not read: a task suspends by returning a
+	// *SuspendRequest, whatever its success policy says (docs/suspensions.md).
 	// checkPre and checkPost: jsonValidationOption asks to validate the
 	// JSON variables against their schemas before / after each attempt.
 	checkPre, checkPost bool
@@ -250,8 +257,7 @@ func Compile(v *spec.IntegrationVersion, c Compiler, lim Limits) (*Plan, Issues)
 			continue
 		}
 		n := &node{id: id, cfg: tc, first: tc.NextTasksExecutionPolicy == spec.RunFirstMatch,
-			join: tc.TaskExecutionStrategy, catcher: tc.ErrorCatcherID, errorTsk: tc.ExternalTaskType == spec.TaskTypeError,
-			suspend: tc.SuccessPolicy != nil && tc.SuccessPolicy.FinalState == "SUSPENDED"}
+			join: tc.TaskExecutionStrategy, catcher: tc.ErrorCatcherID, errorTsk: tc.ExternalTaskType == spec.TaskTypeError}
 		switch n.join {
 		case "", spec.WhenAllSucceed, spec.WhenAnySucceed, spec.WhenAllTasksAndConditionsSucceed:
 		default:

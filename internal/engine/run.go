@@ -17,6 +17,9 @@ const (
 	StateSucceeded = "SUCCEEDED"
 	StateFailed    = "FAILED"
 	StateCancelled = "CANCELLED"
+	// StateSuspended: a task asked to suspend (see SuspendRequest) and
+	// nothing else could run; Result.Checkpoint resumes the execution.
+	StateSuspended = "SUSPENDED"
 )
 
 // Task states (TaskExecutionDetails.taskExecutionState).
@@ -26,6 +29,8 @@ const (
 	TaskFatal     = "FATAL"
 	TaskSkipped   = "SKIPPED"
 	TaskCancelled = "CANCELLED"
+	// TaskSuspended: the task asked to suspend and waits for a Lift.
+	TaskSuspended = "SUSPENDED"
 )
 
 // System variable names, as the reference service declares them.
@@ -73,6 +78,21 @@ type Options struct {
 	Invoker Invoker
 }
 
+func (o *Options) setDefaults() {
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	if o.RetryScale == 0 {
+		o.RetryScale = 1
+	}
+	if o.MaxLogLines == 0 {
+		o.MaxLogLines = 1000
+	}
+	if o.Logger == nil {
+		o.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
 // Request is one execution to run.
 type Request struct {
 	Exec      ExecInfo
@@ -105,7 +125,9 @@ type TaskRecord struct {
 type Result struct {
 	State string
 	// Err is the execution's error: a *TaskError, *ReturnError, or the
-	// context's error for cancelled runs; nil on success.
+	// context's error for cancelled runs; nil on success and suspension.
+	// A failure that happened before a suspension comes back from Resume
+	// as a *TaskError with the original message and code.
 	Err error
 	// ErrorTask is the id of the task whose failure failed the execution.
 	ErrorTask string
@@ -113,6 +135,13 @@ type Result struct {
 	Tasks     []*TaskRecord
 	Attempts  []Attempt
 	Logs      []LogLine
+	// Suspended lists, in the order they suspended, every task that waits
+	// for a Lift when State is StateSuspended (including tasks suspended
+	// in an earlier run and not lifted since); nil otherwise.
+	Suspended []SuspendedTask
+	// Checkpoint is the state to pass to Resume when State is
+	// StateSuspended; nil otherwise. It is opaque versioned JSON.
+	Checkpoint []byte
 }
 
 // ErrNoTrigger is returned by Run for an unknown trigger id.
@@ -120,47 +149,52 @@ var ErrNoTrigger = errors.New("no such trigger")
 
 // Run executes the plan from the trigger req.TriggerID and returns when no
 // task remains runnable, when the execution fails fatally, or when ctx ends.
+//
+// A run in which tasks asked to suspend, and that neither failed fatally,
+// returned through a Return task nor was cancelled, ends in
+// StateSuspended with a Checkpoint for Resume.
 func Run(ctx context.Context, p *Plan, req Request, opts Options) *Result {
-	if opts.Now == nil {
-		opts.Now = time.Now
-	}
-	if opts.RetryScale == 0 {
-		opts.RetryScale = 1
-	}
-	if opts.MaxLogLines == 0 {
-		opts.MaxLogLines = 1000
-	}
-	if opts.Logger == nil {
-		opts.Logger = slog.New(slog.DiscardHandler)
-	}
+	opts.setDefaults()
 	tr, ok := p.triggers[req.TriggerID]
 	if !ok {
 		return &Result{State: StateFailed, Err: fmt.Errorf("%w %q", ErrNoTrigger, req.TriggerID)}
 	}
-	res := &Result{}
-	logs := &logSink{max: opts.MaxLogLines}
-	for attempt := 1; ; attempt++ {
-		start := opts.Now()
-		r := &run{p: p, tr: tr, req: req, opts: opts, logs: logs, attempt: attempt}
+	r := &run{p: p, tr: tr, req: req, opts: opts, logs: &logSink{max: opts.MaxLogLines}, attempt: 1}
+	return r.drive(ctx, &Result{}, opts.Now())
+}
+
+// drive executes r, then restarts the integration as long as a
+// RESTART_INTEGRATION_WITH_BACKOFF policy asks, filling res. start is when
+// r's execution attempt began.
+func (r *run) drive(ctx context.Context, res *Result, start time.Time) *Result {
+	for {
 		r.execute(ctx)
-		res.Attempts = append(res.Attempts, Attempt{Start: start, End: opts.Now()})
+		res.Attempts = append(res.Attempts, Attempt{Start: start, End: r.opts.Now()})
 		res.State, res.Err, res.ErrorTask = r.outcome()
+		if res.State != StateSuspended {
+			r.cancelSuspensions()
+		}
 		res.Vars = r.vars.Final()
 		res.Tasks = r.records()
 		if res.Err != nil {
 			res.Attempts[len(res.Attempts)-1].Error = res.Err.Error()
 		}
-		if r.restart == nil || attempt > r.restart.maxRetries || ctx.Err() != nil {
+		if r.restart == nil || r.attempt > r.restart.maxRetries || ctx.Err() != nil {
 			break
 		}
-		d := r.restart.delay(attempt, opts.RetryScale)
-		opts.Logger.Info("restarting integration", "execution_id", req.Exec.ExecutionID, "attempt", attempt+1, "after", d)
+		d := r.restart.delay(r.attempt, r.opts.RetryScale)
+		r.opts.Logger.Info("restarting integration", "execution_id", r.req.Exec.ExecutionID, "attempt", r.attempt+1, "after", d)
 		if !sleep(ctx, d) {
 			res.State, res.Err = StateCancelled, ctx.Err()
 			break
 		}
+		start = r.opts.Now()
+		r = &run{p: r.p, tr: r.tr, req: r.req, opts: r.opts, logs: r.logs, attempt: r.attempt + 1}
 	}
-	res.Logs = logs.lines
+	res.Logs = r.logs.lines
+	if res.State == StateSuspended {
+		r.suspendResult(res)
+	}
 	return res
 }
 
@@ -191,7 +225,12 @@ type nodeState struct {
 type scope struct {
 	catcher *catcher
 	running int
-	pending int
+	// suspended counts the scope's tasks waiting for a Lift: like running
+	// ones, they keep a catcher's scope from settling.
+	suspended int
+	// order numbers the catcher scopes in the order they started (a
+	// checkpoint replays their preparation in that order).
+	order   int
 	failed  bool
 	done    bool
 	waiting []*failure // failures this catcher handles
@@ -237,12 +276,39 @@ type run struct {
 	limitErr error
 	leafOK   bool
 	restart  *policy
+
+	// susp is nil until a task suspends or a checkpoint is restored, so
+	// that runs that never suspend do not pay for it.
+	susp *suspensions
 }
 
 func (r *run) execute(parent context.Context) {
 	r.parent = parent
 	r.ctx, r.cancel = context.WithCancel(parent)
 	defer r.cancel()
+	r.done = make(chan completion)
+	if r.susp != nil && r.susp.restored {
+		r.applyLifts()
+	} else if !r.begin() {
+		return
+	}
+	r.launch()
+
+	for r.running > 0 {
+		select {
+		case c := <-r.done:
+			r.running--
+			r.complete(c)
+			r.launch()
+		case <-r.ctx.Done():
+			r.drain()
+		}
+	}
+}
+
+// begin sets the variables and resolves the trigger's start edges; it
+// returns false when an input does not fit its variable.
+func (r *run) begin() bool {
 	r.vars = value.NewVars(r.p.decls)
 	for k, v := range r.p.defaults {
 		_ = r.vars.Set(k, v)
@@ -257,27 +323,15 @@ func (r *run) execute(parent context.Context) {
 	for k, v := range r.req.Inputs {
 		if err := r.vars.Set(k, v); err != nil {
 			r.fatal = &failure{err: Errorf(400, "input %v", err), fatal: true}
-			return
+			return false
 		}
 	}
 	r.states = make(map[*node]*nodeState)
-	r.done = make(chan completion)
 	r.catchers = make(map[*catcher]*scope)
 	r.main = &scope{}
 	r.prepare(r.main, r.tr.starts)
 	r.startEdges(r.main, r.tr.starts, r.tr.first)
-	r.launch()
-
-	for r.running > 0 {
-		select {
-		case c := <-r.done:
-			r.running--
-			r.complete(c)
-			r.launch()
-		case <-r.ctx.Done():
-			r.drain()
-		}
-	}
+	return true
 }
 
 // prepare counts, for every node reachable from starts, the incoming edges
@@ -412,15 +466,18 @@ func (r *run) attempts(n *node, tc *TaskContext) completion {
 			attempts = append(attempts, a)
 			return completion{n: n, attempts: attempts}
 		}
+		sr, err := suspendRequest(n, err)
+		if sr != nil {
+			attempts = append(attempts, a) // suspending is not a failure: no retry, no policy
+			return completion{n: n, err: sr, attempts: attempts}
+		}
 		a.Error = err.Error()
 		attempts = append(attempts, a)
 		var ret *ReturnError
 		if errors.As(err, &ret) || r.ctx.Err() != nil {
 			return completion{n: n, err: err, pol: policy{strategy: spec.RetryFatal}, attempts: attempts}
 		}
-		msg, code := errorParts(err)
-		_ = r.vars.Set(VarErrorInfo, errorInfo(msg, code))
-		pol := r.policies(n).choose(r.vars)
+		pol := r.failurePolicy(n, err)
 		if pol.retries() && try <= pol.maxRetries {
 			if sleep(r.ctx, pol.delay(try, r.opts.RetryScale)) {
 				continue
@@ -428,6 +485,14 @@ func (r *run) attempts(n *node, tc *TaskContext) completion {
 		}
 		return completion{n: n, err: err, pol: pol, attempts: attempts}
 	}
+}
+
+// failurePolicy sets `ErrorInfo` from a failed attempt's error and
+// returns the policy that applies to it.
+func (r *run) failurePolicy(n *node, err error) policy {
+	msg, code := errorParts(err)
+	_ = r.vars.Set(VarErrorInfo, errorInfo(msg, code))
+	return r.policies(n).choose(r.vars)
 }
 
 func (r *run) policies(n *node) *policySet {
@@ -494,6 +559,10 @@ func (r *run) complete(c completion) {
 		rec.State = TaskSucceed
 		r.ret, r.retNode = ret, n
 		r.cancel()
+		return
+	}
+	if sr, ok := c.err.(*SuspendRequest); ok {
+		r.suspend(n, sr)
 		return
 	}
 	msg, _ := errorParts(c.err)
@@ -576,7 +645,7 @@ func (r *run) catcherFor(n *node, in *scope) *scope {
 	if sc, ok := r.catchers[c]; ok {
 		return sc
 	}
-	sc := &scope{catcher: c}
+	sc := &scope{catcher: c, order: len(r.catchers)}
 	r.catchers[c] = sc
 	r.prepare(sc, c.starts)
 	r.startEdges(sc, c.starts, false)
@@ -654,7 +723,7 @@ func (r *run) skip(n *node) {
 
 // settle ends a catcher scope once nothing in it runs any more.
 func (r *run) settle(sc *scope) {
-	if sc == r.main || sc.done || sc.running > 0 {
+	if sc == r.main || sc.done || sc.running > 0 || sc.suspended > 0 {
 		return
 	}
 	sc.done = true
@@ -680,9 +749,12 @@ func (r *run) drain() {
 		r.running--
 		rec := r.states[c.n].rec
 		rec.Attempts = append(rec.Attempts, c.attempts...)
-		if c.err == nil {
+		switch c.err.(type) {
+		case nil:
 			rec.State = TaskSucceed
-		} else {
+		case *SuspendRequest: // the run ends otherwise: never suspended
+			rec.State = TaskCancelled
+		default:
 			rec.State = TaskCancelled
 			rec.Error, _ = errorParts(c.err)
 		}
@@ -702,6 +774,9 @@ func (r *run) outcome() (string, error, string) {
 	}
 	if err := r.parent.Err(); err != nil {
 		return StateCancelled, err, ""
+	}
+	if r.susp != nil && len(r.susp.tasks) > 0 {
+		return StateSuspended, nil, ""
 	}
 	for _, sc := range r.catchers {
 		if !sc.done && sc.failed {
