@@ -135,6 +135,39 @@ type Job struct {
 	LastError  string
 }
 
+// Change is what one step of an execution's life writes at once:
+// records, the saved state of a suspended execution, its suspensions, and
+// the jobs that the step finishes and starts.
+type Change struct {
+	Executions  []*Execution
+	Checkpoints []*Checkpoint // Data nil deletes the checkpoint
+	Suspensions []*Suspension // inserted or replaced by (Key, ExecutionID, ID)
+	DoneJobs    []int64
+	AddJobs     []*Job // skipped when their Key was used, as in Commit
+}
+
+// Checkpoint is the saved state of a suspended execution (the engine's
+// checkpoint, opaque here).
+type Checkpoint struct {
+	Key         IntegrationKey
+	ExecutionID string
+	Data        []byte
+}
+
+// Suspension is one suspended task of an execution (Suspend, Approval,
+// Timer). Doc is a JSON document owned by the service.
+type Suspension struct {
+	Key         IntegrationKey
+	ExecutionID string
+	ID          string
+	TaskID      string
+	Kind        string
+	State       string // PENDING, LIFTED, REJECTED
+	Doc         []byte
+	CreateTime  time.Time
+	UpdateTime  time.Time
+}
+
 // ExecutionQuery selects executions. Results are newest first: CreateTime
 // descending, then ID descending.
 type ExecutionQuery struct {
@@ -235,6 +268,15 @@ type Store interface {
 	// add, all in one transaction. A job of add whose Key was ever used
 	// (within the key retention) is skipped.
 	Commit(ctx context.Context, es []*Execution, done []int64, add []*Job) error
+	// Apply makes every change of c in one transaction.
+	Apply(ctx context.Context, c *Change) error
+	// GetCheckpoint returns the saved state of a suspended execution;
+	// ErrNotFound when there is none.
+	GetCheckpoint(ctx context.Context, key IntegrationKey, executionID string) ([]byte, error)
+	// ListSuspensions returns the suspensions of an execution, oldest first.
+	ListSuspensions(ctx context.Context, key IntegrationKey, executionID string) ([]*Suspension, error)
+	// GetSuspension returns one suspension; ErrNotFound if there is none.
+	GetSuspension(ctx context.Context, key IntegrationKey, executionID, id string) (*Suspension, error)
 	// ClaimJobs leases to owner, until now+lease, up to limit jobs due at
 	// now (RunAt <= now) that no live lease holds, earliest RunAt first,
 	// and increments their Attempt.

@@ -32,25 +32,68 @@ func scanJob(sc scanner) (*store.Job, error) {
 // Commit stores es, deletes the jobs done and adds the jobs add in one
 // transaction (see store.Store).
 func (s *Store) Commit(ctx context.Context, es []*store.Execution, done []int64, add []*store.Job) error {
-	if err := checkExecutions(es); err != nil {
+	return s.Apply(ctx, &store.Change{Executions: es, DoneJobs: done, AddJobs: add})
+}
+
+// Apply writes a change in one transaction (see store.Store).
+func (s *Store) Apply(ctx context.Context, c *store.Change) error {
+	if err := checkExecutions(c.Executions); err != nil {
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
-	for _, j := range add {
+	for _, j := range c.AddJobs {
 		if j.Kind == "" {
 			return fmt.Errorf("sqlite: commit: a job has no kind: %w", store.ErrInvalidArgument)
 		}
 	}
+	for _, sp := range c.Suspensions {
+		if err := checkKey(sp.Key); err != nil || sp.ExecutionID == "" || sp.ID == "" {
+			return fmt.Errorf("sqlite: commit: suspension %q of execution %q: incomplete key: %w", sp.ID, sp.ExecutionID, store.ErrInvalidArgument)
+		}
+	}
 	now := s.now()
 	err := s.write(ctx, func(tx *sql.Tx) error {
-		if err := putExecutions(ctx, tx, es); err != nil {
+		if err := putExecutions(ctx, tx, c.Executions); err != nil {
 			return err
 		}
-		for _, id := range done {
+		for _, cp := range c.Checkpoints {
+			k := cp.Key
+			var err error
+			if cp.Data == nil {
+				_, err = tx.ExecContext(ctx, `DELETE FROM checkpoints WHERE project = ? AND location = ? AND integration = ? AND execution_id = ?`,
+					k.Project, k.Location, k.Name, cp.ExecutionID)
+			} else {
+				_, err = tx.ExecContext(ctx, `INSERT INTO checkpoints (project, location, integration, execution_id, data) VALUES (?, ?, ?, ?, ?)
+					ON CONFLICT (project, location, integration, execution_id) DO UPDATE SET data = excluded.data`,
+					k.Project, k.Location, k.Name, cp.ExecutionID, cp.Data)
+			}
+			if err != nil {
+				return fmt.Errorf("checkpoint of %s: %w", cp.ExecutionID, err)
+			}
+		}
+		for _, sp := range c.Suspensions {
+			k := sp.Key
+			ct, ut := sp.CreateTime, sp.UpdateTime
+			if ct.IsZero() {
+				ct = now
+			}
+			if ut.IsZero() {
+				ut = now
+			}
+			_, err := tx.ExecContext(ctx, `INSERT INTO suspensions (project, location, integration, execution_id, id, task_id, kind, state, doc, create_time, update_time)
+				VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+				ON CONFLICT (project, location, integration, execution_id, id) DO UPDATE SET
+					task_id = excluded.task_id, kind = excluded.kind, state = excluded.state, doc = excluded.doc, update_time = excluded.update_time`,
+				k.Project, k.Location, k.Name, sp.ExecutionID, sp.ID, sp.TaskID, sp.Kind, sp.State, blob(sp.Doc), nanos(ct), nanos(ut))
+			if err != nil {
+				return fmt.Errorf("suspension %s: %w", sp.ID, err)
+			}
+		}
+		for _, id := range c.DoneJobs {
 			if _, err := tx.ExecContext(ctx, `DELETE FROM jobs WHERE id = ?`, id); err != nil {
 				return fmt.Errorf("job %d: %w", id, err)
 			}
 		}
-		for _, j := range add {
+		for _, j := range c.AddJobs {
 			var key any
 			if j.Key != "" {
 				res, err := tx.ExecContext(ctx, `INSERT INTO job_keys (key, used) VALUES (?, ?) ON CONFLICT (key) DO NOTHING`, j.Key, nanos(now))
@@ -77,6 +120,69 @@ func (s *Store) Commit(ctx context.Context, es []*store.Execution, done []int64,
 		return fmt.Errorf("sqlite: commit: %w", err)
 	}
 	return nil
+}
+
+// GetCheckpoint returns the saved state of a suspended execution.
+func (s *Store) GetCheckpoint(ctx context.Context, key store.IntegrationKey, executionID string) ([]byte, error) {
+	var data []byte
+	err := s.r.QueryRowContext(ctx, `SELECT data FROM checkpoints WHERE project = ? AND location = ? AND integration = ? AND execution_id = ?`,
+		key.Project, key.Location, key.Name, executionID).Scan(&data)
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: checkpoint of %s: %w", executionID, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: checkpoint of %s: %w", executionID, err)
+	}
+	return data, nil
+}
+
+const suspensionColumns = `project, location, integration, execution_id, id, task_id, kind, state, doc, create_time, update_time`
+
+func scanSuspension(sc scanner) (*store.Suspension, error) {
+	var sp store.Suspension
+	var ct, ut int64
+	if err := sc.Scan(&sp.Key.Project, &sp.Key.Location, &sp.Key.Name, &sp.ExecutionID, &sp.ID, &sp.TaskID, &sp.Kind, &sp.State, &sp.Doc, &ct, &ut); err != nil {
+		return nil, err
+	}
+	sp.CreateTime, sp.UpdateTime = fromNanos(ct), fromNanos(ut)
+	return &sp, nil
+}
+
+// ListSuspensions returns the suspensions of an execution, oldest first.
+func (s *Store) ListSuspensions(ctx context.Context, key store.IntegrationKey, executionID string) ([]*store.Suspension, error) {
+	rows, err := s.r.QueryContext(ctx, `SELECT `+suspensionColumns+` FROM suspensions
+		WHERE project = ? AND location = ? AND integration = ? AND execution_id = ? ORDER BY create_time, id`,
+		key.Project, key.Location, key.Name, executionID)
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: list suspensions: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.Suspension
+	for rows.Next() {
+		sp, err := scanSuspension(rows)
+		if err != nil {
+			return nil, fmt.Errorf("sqlite: list suspensions: %w", err)
+		}
+		out = append(out, sp)
+	}
+	if err := rows.Err(); err != nil {
+		return nil, fmt.Errorf("sqlite: list suspensions: %w", err)
+	}
+	return out, nil
+}
+
+// GetSuspension returns one suspension.
+func (s *Store) GetSuspension(ctx context.Context, key store.IntegrationKey, executionID, id string) (*store.Suspension, error) {
+	sp, err := scanSuspension(s.r.QueryRowContext(ctx, `SELECT `+suspensionColumns+` FROM suspensions
+		WHERE project = ? AND location = ? AND integration = ? AND execution_id = ? AND id = ?`,
+		key.Project, key.Location, key.Name, executionID, id))
+	if errors.Is(err, sql.ErrNoRows) {
+		return nil, fmt.Errorf("sqlite: suspension %s: %w", id, store.ErrNotFound)
+	}
+	if err != nil {
+		return nil, fmt.Errorf("sqlite: suspension %s: %w", id, err)
+	}
+	return sp, nil
 }
 
 // ClaimJobs leases due jobs to owner (see store.Store).

@@ -163,6 +163,33 @@ var migrations = []migration{
 			`CREATE INDEX auth_configs_display_name ON auth_configs (project, location, display_name)`,
 		},
 	},
+	{
+		name: "suspensions and checkpoints",
+		stmts: []string{
+			`CREATE TABLE suspensions (
+				project      TEXT    NOT NULL,
+				location     TEXT    NOT NULL,
+				integration  TEXT    NOT NULL,
+				execution_id TEXT    NOT NULL,
+				id           TEXT    NOT NULL,
+				task_id      TEXT    NOT NULL DEFAULT '',
+				kind         TEXT    NOT NULL DEFAULT '',
+				state        TEXT    NOT NULL DEFAULT '',
+				doc          BLOB,
+				create_time  INTEGER NOT NULL,
+				update_time  INTEGER NOT NULL,
+				PRIMARY KEY (project, location, integration, execution_id, id)
+			) WITHOUT ROWID`,
+			`CREATE TABLE checkpoints (
+				project      TEXT NOT NULL,
+				location     TEXT NOT NULL,
+				integration  TEXT NOT NULL,
+				execution_id TEXT NOT NULL,
+				data         BLOB NOT NULL,
+				PRIMARY KEY (project, location, integration, execution_id)
+			) WITHOUT ROWID`,
+		},
+	},
 }
 
 // migrate brings the database on db up to len(migrations), one transaction

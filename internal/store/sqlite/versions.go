@@ -448,6 +448,12 @@ func (s *Store) DeleteIntegration(ctx context.Context, key store.IntegrationKey)
 		if err != nil {
 			return err
 		}
+		for _, table := range []string{"suspensions", "checkpoints"} {
+			if _, err := tx.ExecContext(ctx, `DELETE FROM `+table+` WHERE project = ? AND location = ? AND integration = ?`,
+				key.Project, key.Location, key.Name); err != nil {
+				return err
+			}
+		}
 		// Versions go by ON DELETE CASCADE.
 		res, err = tx.ExecContext(ctx,
 			`DELETE FROM integrations WHERE project = ? AND location = ? AND name = ?`,

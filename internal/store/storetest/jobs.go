@@ -191,3 +191,48 @@ func testJobsConcurrentClaims(t *testing.T, s store.Store) {
 		t.Errorf("claimed %d distinct jobs, want %d", len(seen), n)
 	}
 }
+
+// testSuspensions applies a suspension step and its resumption.
+func testSuspensions(t *testing.T, s store.Store) {
+	ctx := t.Context()
+	e := newExecution(keyA, 7, 0)
+	e.State = "SUSPENDED"
+	sp := &store.Suspension{Key: keyA, ExecutionID: e.ID, ID: "s1", TaskID: "3", Kind: "SuspendTask", State: "PENDING", Doc: []byte(`{"a":1}`)}
+	sp2 := &store.Suspension{Key: keyA, ExecutionID: e.ID, ID: "s2", TaskID: "4", Kind: "SuspensionTask", State: "PENDING"}
+	expiry := &store.Job{Kind: "expire", Key: "expire:s1", RunAt: at(time.Hour)}
+	mustNil(t, "Apply", s.Apply(ctx, &store.Change{
+		Executions:  []*store.Execution{e},
+		Checkpoints: []*store.Checkpoint{{Key: keyA, ExecutionID: e.ID, Data: []byte(`{"v":1}`)}},
+		Suspensions: []*store.Suspension{sp, sp2},
+		AddJobs:     []*store.Job{expiry},
+	}))
+	cp, err := s.GetCheckpoint(ctx, keyA, e.ID)
+	if err != nil || string(cp) != `{"v":1}` {
+		t.Fatalf("GetCheckpoint = %s, %v", cp, err)
+	}
+	list, err := s.ListSuspensions(ctx, keyA, e.ID)
+	mustNil(t, "ListSuspensions", err)
+	if len(list) != 2 || list[0].ID != "s1" || list[0].TaskID != "3" || string(list[0].Doc) != `{"a":1}` || list[0].CreateTime.IsZero() {
+		t.Fatalf("ListSuspensions = %+v", list)
+	}
+	if _, err := s.GetSuspension(ctx, keyA, e.ID, "nope"); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("GetSuspension of none: %v", err)
+	}
+	// Lifted: state and doc replaced, the expiry job done; then resumed to
+	// the end: checkpoint deleted.
+	sp.State, sp.Doc = "LIFTED", []byte(`{"result":"ok"}`)
+	mustNil(t, "Apply", s.Apply(ctx, &store.Change{Suspensions: []*store.Suspension{sp}, DoneJobs: []int64{expiry.ID}}))
+	got, err := s.GetSuspension(ctx, keyA, e.ID, "s1")
+	mustNil(t, "GetSuspension", err)
+	if got.State != "LIFTED" || string(got.Doc) != `{"result":"ok"}` || !got.CreateTime.Equal(list[0].CreateTime) {
+		t.Errorf("lifted suspension = %+v", got)
+	}
+	e.State = "SUCCEEDED"
+	mustNil(t, "Apply", s.Apply(ctx, &store.Change{Executions: []*store.Execution{e}, Checkpoints: []*store.Checkpoint{{Key: keyA, ExecutionID: e.ID}}}))
+	if _, err := s.GetCheckpoint(ctx, keyA, e.ID); !errors.Is(err, store.ErrNotFound) {
+		t.Errorf("checkpoint after delete: %v", err)
+	}
+	if err := s.Apply(ctx, &store.Change{Suspensions: []*store.Suspension{{Key: keyA, ID: "x"}}}); !errors.Is(err, store.ErrInvalidArgument) {
+		t.Errorf("suspension without execution: %v", err)
+	}
+}

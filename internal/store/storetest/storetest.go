@@ -42,6 +42,7 @@ func Run(t *testing.T, open func(t *testing.T) store.Store) {
 		{"MalformedCursor", testMalformedCursor},
 		{"Concurrency", testConcurrency},
 		{"Jobs", testJobs},
+		{"Suspensions", testSuspensions},
 		{"JobKeys", testJobKeys},
 		{"JobsConcurrentClaims", testJobsConcurrentClaims},
 		{"AuthConfigCRUD", testAuthConfigCRUD},
