@@ -181,7 +181,7 @@ func serve(ctx context.Context, args []string, stderr io.Writer) error {
 		SyncTimeout: *syncTimeout, MaxDataBytes: *maxData, MaxTasks: *maxTasks, MaxNameLength: *maxName, Logger: logger,
 		MaxSubDepth: *maxSubDepth, Workers: *workers, JobLease: *jobLease, PollInterval: *pollInterval,
 		AsyncRetries: *asyncRetries, AsyncRetryBase: *asyncRetryBase,
-		AuthConfigs: authConfigs,
+		AuthConfigs: authConfigs, Notifier: notifier(smtpCfg),
 	})
 	srv := &http.Server{
 		Addr:              *addr,
@@ -269,4 +269,13 @@ func validate(files []string, stdout io.Writer) error {
 		return fmt.Errorf("%d of %d files have errors", bad, len(files))
 	}
 	return nil
+}
+
+// notifier is the Approval task's mailer: the Send Email relay, when one
+// is configured.
+func notifier(c tasks.SMTPConfig) service.Notifier {
+	if c.Addr == "" {
+		return nil
+	}
+	return c
 }

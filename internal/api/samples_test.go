@@ -139,16 +139,16 @@ func TestSamplesExecute(t *testing.T) {
 
 // TestSamplesWithUnsupportedTasks checks the clear UNIMPLEMENTED error of
 // a sample whose trigger reaches a task integrationd lacks.
-// TestSamplesWithUnsupportedTasks runs ecom-order-processing with an order
-// above its threshold: the path reaches the Approval task (SuspensionTask,
-// not supported yet), so :execute answers 501 naming it.
+// TestSamplesWithUnsupportedTasks runs toolkit_test_cloudfunctions, whose
+// one task (CloudFunctionTask, Google Cloud Functions) integrationd does
+// not support: :execute answers 501 naming it.
 func TestSamplesWithUnsupportedTasks(t *testing.T) {
 	t.Parallel()
 	sampleFiles(t)
 	e := start(t, nil, service.Config{})
-	e.publish(t, "ExampleIntegration-EcomOrderProcessing", readFile(t, filepath.Join(samplesDir, "ecom-order-processing_ecom-order-processing.json")))
-	code, m := e.execute(t, "ExampleIntegration-EcomOrderProcessing", `{"triggerId":"api_trigger/ecom-order-processing_API_1","inputParameters":{"threshold_order_value":{"doubleValue":1}}}`)
-	if _, status, msg := errStatus(m); code != 501 || status != "UNIMPLEMENTED" || !strings.Contains(msg, "SuspensionTask") {
+	e.publish(t, "cf", readFile(t, filepath.Join(samplesDir, "toolkit_test_cloudfunctions.json")))
+	code, m := e.execute(t, "cf", `{"triggerId":"api_trigger/cloudfunctions_API_1"}`)
+	if _, status, msg := errStatus(m); code != 501 || status != "UNIMPLEMENTED" || !strings.Contains(msg, "CloudFunctionTask") {
 		t.Errorf("%d %v", code, m)
 	}
 }

@@ -77,6 +77,8 @@ func (s *Server) routes() {
 	m.HandleFunc("GET "+loc+"/integrations/{integration}/executions", s.listExecutions)
 	m.HandleFunc("GET "+loc+"/integrations/{integration}/executions/{target}", s.getExecution)
 	m.HandleFunc("POST "+loc+"/integrations/{integration}/executions/{target}", s.executionVerb)
+	m.HandleFunc("GET "+loc+"/integrations/{integration}/executions/{execution}/suspensions", s.listSuspensions)
+	m.HandleFunc("POST "+loc+"/integrations/{integration}/executions/{execution}/suspensions/{target}", s.suspensionVerb)
 	s.authConfigRoutes()
 	m.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) {
 		rpc.WriteError(w, rpc.Errorf(rpc.CodeNotFound, "no method matches %s %s", r.Method, r.URL.Path))

@@ -296,7 +296,11 @@ func (s *Service) run(ctx context.Context, es *execSpec) *engine.Result {
 			ProjectID: v.Key.Project, Region: v.Key.Location, Mode: es.mode, ParentID: es.parentID, Depth: es.depth},
 		TriggerID: es.trigger,
 		Inputs:    es.in,
-	}, engine.Options{Logger: s.log, RetryScale: s.cfg.RetryScale, MaxDataBytes: s.cfg.MaxDataBytes, Now: s.cfg.Now, Invoker: s})
+	}, s.engineOptions())
+}
+
+func (s *Service) engineOptions() engine.Options {
+	return engine.Options{Logger: s.log, RetryScale: s.cfg.RetryScale, MaxDataBytes: s.cfg.MaxDataBytes, Now: s.cfg.Now, Invoker: s}
 }
 
 func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *store.Version, p *engine.Plan, in map[string]value.Value) *outcome {
@@ -312,6 +316,18 @@ func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *stor
 	cancel()
 
 	out := s.respond(req, p, es.id, res, deadline)
+	if res.State == engine.StateSuspended {
+		// Saved at once, whatever the persistence policy: a suspended
+		// execution lives in the store until it resumes.
+		var done []int64
+		if j := w.stop(); j != nil && j.ID != 0 {
+			done = append(done, j.ID)
+		}
+		if err := s.saveSuspended(ctx, es, res, out, nil, done...); err != nil {
+			return &outcome{Error: &storedError{Code: rpc.CodeInternal, Message: err.Error()}}
+		}
+		return out
+	}
 	if p.Persisted() {
 		s.writer.enqueueReq(writeReq{e: s.record(es, res, out), doneJob: w.stop()})
 	}
@@ -368,7 +384,7 @@ func (s *Service) respond(req *ExecuteRequest, p *engine.Plan, id string, res *e
 	}
 	resp := &ExecuteResponse{ExecutionID: id, OutputParameters: value.AppendJSON(nil, outs)}
 	var exception *value.Value
-	if res.State != engine.StateSucceeded {
+	if res.State != engine.StateSucceeded && res.State != engine.StateSuspended {
 		se := s.failure(id, res, deadline)
 		if !req.DoNotPropagateError {
 			return &outcome{Error: se}

@@ -194,6 +194,12 @@ func (s *Service) runJob(ctx context.Context, j *store.Job) {
 		err = s.fireCron(ctx, j)
 	case jobReap:
 		err = s.reap(ctx, j)
+	case jobResume:
+		err = s.resume(ctx, j)
+	case jobExpire:
+		err = s.expire(ctx, j)
+	case jobNotify:
+		err = s.notify(ctx, j)
 	default:
 		err = fmt.Errorf("unknown job kind %q", j.Kind)
 		s.finishJob(j, err)
@@ -265,6 +271,9 @@ func (s *Service) runPending(ctx context.Context, j *store.Job) error {
 	if ctx.Err() != nil && res.State == engine.StateCancelled && !s.cancelled(es.id) {
 		return ctx.Err() // shutdown: run it again later
 	}
+	if res.State == engine.StateSuspended {
+		return s.saveSuspended(ctx, es, res, nil, nil, j.ID)
+	}
 	if res.State == engine.StateFailed && p.Retry < s.cfg.AsyncRetries && es.mode == "ASYNC" {
 		// Google re-queues failed async executions with a growing delay.
 		rec := s.record(es, res, nil)
@@ -273,8 +282,8 @@ func (s *Service) runPending(ctx context.Context, j *store.Job) error {
 		next.Retry++
 		payload, _ := json.Marshal(next)
 		delay := s.cfg.AsyncRetryBase << min(p.Retry, 20)
-		return s.st.Commit(ctx, []*store.Execution{rec}, []int64{j.ID},
-			[]*store.Job{{Kind: jobRun, Key: fmt.Sprintf("%s#%d", runJobKey(es.id), next.Retry), Payload: payload, RunAt: s.cfg.Now().Add(delay)}})
+		return s.apply(ctx, &store.Change{Executions: []*store.Execution{rec}, DoneJobs: []int64{j.ID},
+			AddJobs: []*store.Job{{Kind: jobRun, Key: fmt.Sprintf("%s#%d", runJobKey(es.id), next.Retry), Payload: payload, RunAt: s.cfg.Now().Add(delay)}}})
 	}
 	// Queued executions are always recorded (their PENDING record carried
 	// them), whatever databasePersistencePolicy says.
@@ -352,17 +361,24 @@ func jsonString(s string) []byte { return value.AppendString(nil, s) }
 
 // runTracked runs es where :cancel can reach it.
 func (s *Service) runTracked(ctx context.Context, es *execSpec) *engine.Result {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	s.runMu.Lock()
-	s.running[es.id] = &runningExec{cancel: cancel}
-	s.runMu.Unlock()
-	defer func() {
-		s.runMu.Lock()
-		delete(s.running, es.id)
-		s.runMu.Unlock()
-	}()
+	ctx, untrack := s.track(ctx, es.id)
+	defer untrack()
 	return s.run(ctx, es)
+}
+
+// track registers execution id as running here, cancellable by :cancel,
+// until untrack is called.
+func (s *Service) track(ctx context.Context, id string) (context.Context, func()) {
+	ctx, cancel := context.WithCancel(ctx)
+	s.runMu.Lock()
+	s.running[id] = &runningExec{cancel: cancel}
+	s.runMu.Unlock()
+	return ctx, func() {
+		cancel()
+		s.runMu.Lock()
+		delete(s.running, id)
+		s.runMu.Unlock()
+	}
 }
 
 // cancelled reports whether :cancel stopped execution id.

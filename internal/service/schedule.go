@@ -134,6 +134,12 @@ func (s *Service) resumeOnHold(ctx context.Context, req *ExecuteRequest) (*Execu
 	deadline := errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 	cancel()
 	out := s.respond(req, es.t.p, es.id, res, deadline)
+	if res.State == engine.StateSuspended {
+		if err := s.saveSuspended(ctx, es, res, out, nil); err != nil {
+			return nil, err
+		}
+		return out.result()
+	}
 	s.writer.enqueue(s.record(es, res, out))
 	return out.result()
 }
@@ -159,6 +165,9 @@ func (s *Service) CancelExecution(ctx context.Context, k store.IntegrationKey, i
 	s.runMu.Unlock()
 	if r != nil {
 		return nil // the run ends CANCELLED and records itself
+	}
+	if e.State == engine.StateSuspended {
+		return s.cancelSuspended(ctx, e, reason)
 	}
 	if s.cancelOnHold(ctx, e, reason) {
 		return nil
@@ -188,4 +197,33 @@ func (s *Service) cancelOnHold(ctx context.Context, e *store.Execution, reason s
 		return false
 	}
 	return true
+}
+
+// cancelSuspended ends a suspended execution CANCELLED: the engine
+// resumes it under a cancelled context, so that its records are complete,
+// and the saved state is dropped. Its pending suspensions stay as they
+// are; their jobs find the execution ended and do nothing.
+func (s *Service) cancelSuspended(ctx context.Context, e *store.Execution, reason string) error {
+	cp, err := s.st.GetCheckpoint(ctx, e.Key, e.ID)
+	if err != nil {
+		return storeErr(err, "saved state of "+ExecutionName(e.Key, e.ID))
+	}
+	es, err := s.specFromRecord(ctx, e, &runPayload{Mode: "ASYNC"})
+	if err != nil {
+		return s.failSuspended(ctx, e, err)
+	}
+	cctx, cancel := context.WithCancel(ctx)
+	cancel()
+	res, err := s.resumeTracked(cctx, es, cp, nil)
+	if err != nil {
+		return s.failSuspended(ctx, e, err)
+	}
+	if reason != "" {
+		res.Err = fmt.Errorf("cancelled: %s", reason)
+	}
+	if err := s.apply(ctx, &store.Change{Executions: []*store.Execution{s.record(es, res, nil)},
+		Checkpoints: []*store.Checkpoint{{Key: e.Key, ExecutionID: e.ID}}}); err != nil {
+		return storeErr(err, "execution "+e.ID)
+	}
+	return nil
 }

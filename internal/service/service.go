@@ -55,6 +55,9 @@ type Config struct {
 	// recorded PROCESSING (so that a crash leaves a trace, recorded FAILED
 	// once its timeout has passed). Default: 1 s.
 	SyncRecordAfter time.Duration
+	// Notifier emails the Approval task's requests and reminders; nil:
+	// they are logged, not sent.
+	Notifier Notifier
 	// CronRefresh is how often the cron loop reloads the published cron
 	// triggers (publishing in this process reloads them at once).
 	// Default: 10 s.

@@ -64,12 +64,22 @@ func (s *Service) Invoke(ctx context.Context, c *engine.SubCall) ([]engine.SubRe
 	}
 	for i, es := range specs {
 		res := s.run(ctx, es)
-		if es.t.p.Persisted() {
-			s.writer.enqueue(s.record(es, res, nil))
-		}
 		r := engine.SubResult{ExecutionID: es.id, Integration: es.t.v.Key.Name, State: res.State, Vars: res.Vars}
-		if res.State != engine.StateSucceeded {
+		switch {
+		case res.State == engine.StateSuspended:
+			// The child lives on, suspended; the parent's task cannot wait
+			// for it inside a synchronous call.
+			if err := s.saveSuspended(ctx, es, res, nil, nil); err != nil {
+				return nil, err
+			}
+			r.Err = errors.New("it suspended (Suspend, Approval or Timer task), and a SYNC call cannot wait for a suspension: call it ASYNC")
+		case res.State != engine.StateSucceeded:
 			r.Err = errors.New(s.failure(es.id, res, false).Message)
+			fallthrough
+		default:
+			if es.t.p.Persisted() {
+				s.writer.enqueue(s.record(es, res, nil))
+			}
 		}
 		out[i] = r
 	}

@@ -112,6 +112,7 @@ func New(opts Options) *Registry {
 	registerEmail(r, opts)
 	registerCallIntegration(r)
 	registerLoops(r, opts)
+	registerSuspensions(r)
 	return r
 }
 
