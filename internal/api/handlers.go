@@ -604,12 +604,20 @@ func (s *Server) executionVerb(w http.ResponseWriter, r *http.Request) {
 			return
 		}
 		rpc.WriteJSON(w, http.StatusOK, map[string]bool{"isCanceled": true})
-	default:
-		if _, err := s.svc.GetExecution(r.Context(), k, id); err != nil {
+	default: // replay
+		var b struct {
+			ReplayReason string `json:"replayReason"`
+			ReplayMode   string `json:"replayMode"`
+		}
+		if !s.decode(w, r, &b) {
+			return
+		}
+		resp, err := s.svc.Replay(r.Context(), k, id, b.ReplayReason, b.ReplayMode)
+		if err != nil {
 			rpc.WriteError(w, err)
 			return
 		}
-		rpc.WriteError(w, rpc.Errorf(rpc.CodeUnimplemented, "method replay is not implemented by integrationd yet"))
+		rpc.WriteJSON(w, http.StatusOK, resp)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
+	"net/url"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -183,5 +184,51 @@ func TestAsyncRetries(t *testing.T) {
 	waitState(t, e, "flaky", ids[0], "FAILED")
 	if n := calls.Load(); n != -96 {
 		t.Errorf("upstream called %d times, want 4 (1 + 3 retries)", n+100)
+	}
+}
+
+func TestReplay(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, quickQueue)
+	doubler(t, e)
+	replay := func(id, body string) (int, map[string]any) {
+		return e.do(t, "POST", "/v1/"+parent+"/integrations/double/executions/"+id+":replay", body)
+	}
+	_, m := e.execute(t, "double", `{"triggerId":"api_trigger/double","inputParameters":{"n":{"intValue":"21"}}}`)
+	orig := m["executionId"].(string)
+	code, m := replay(orig, `{"replayReason":"upstream fixed"}`)
+	if code != 200 || m["replayedExecutionId"] != orig || m["executionId"] == orig || outputs(m)["twice"] != 42.0 {
+		t.Fatalf("replay: %d %v", code, m)
+	}
+	ex := waitState(t, e, "double", m["executionId"].(string), "SUCCEEDED")
+	if ri, _ := ex["replayInfo"].(map[string]any); ri["originalExecutionInfoId"] != orig || ri["replayMode"] != "REPLAY_MODE_FROM_BEGINNING" || ri["replayReason"] != "upstream fixed" {
+		t.Errorf("replayInfo = %v", ex["replayInfo"])
+	}
+	for _, bad := range []struct {
+		body string
+		code int
+	}{{`{}`, 400}, {`{"replayReason":"x","replayMode":"REPLAY_MODE_POINT_OF_FAILURE"}`, 501}, {`{"replayReason":"x","replayMode":"SIDEWAYS"}`, 400}} {
+		if code, m := replay(orig, bad.body); code != bad.code {
+			t.Errorf("%s: %d %v", bad.body, code, m)
+		}
+	}
+	// A failed execution replays to the same failure.
+	e.execute(t, "double", `{"triggerId":"api_trigger/double","inputParameters":{"n":{"intValue":"13"}}}`)
+	_, list := e.do(t, "GET", "/v1/"+parent+"/integrations/double/executions?filter="+url.QueryEscape(`event_execution_state="FAILED"`), nil)
+	failed := list["executions"].([]any)[0].(map[string]any)["name"].(string)
+	code, m = e.do(t, "POST", "/v1/"+failed+":replay", `{"replayReason":"retry"}`)
+	if _, _, msg := errStatus(m); code != 500 || !strings.Contains(msg, "unlucky 13") {
+		t.Errorf("replay of a failure: %d %v", code, m)
+	}
+	// A scheduled execution is replayed through the queue.
+	ids := e.scheduled(t, "double", `{"triggerId":"api_trigger/double","inputParameters":{"n":{"intValue":"4"}}}`)
+	waitState(t, e, "double", ids[0], "SUCCEEDED")
+	code, m = replay(ids[0], `{"replayReason":"again"}`)
+	if code != 200 || m["outputParameters"] != nil {
+		t.Fatalf("async replay: %d %v", code, m)
+	}
+	ex = waitState(t, e, "double", m["executionId"].(string), "SUCCEEDED")
+	if ex["executionMethod"] != "SCHEDULE" || fmt.Sprint(ex["responseParameters"].(map[string]any)["twice"]) != "map[intValue:8]" || ex["replayInfo"] == nil {
+		t.Errorf("async replay execution = %v", ex)
 	}
 }

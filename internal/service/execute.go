@@ -286,6 +286,14 @@ type execSpec struct {
 	parentID  string
 	depth     int
 	created   time.Time
+	replay    *replayInfo // set on a replay
+}
+
+// replayInfo is an Execution's replayInfo.
+type replayInfo struct {
+	Original string `json:"originalExecutionInfoId"`
+	Mode     string `json:"replayMode"`
+	Reason   string `json:"replayReason,omitempty"`
 }
 
 // run executes es and returns the engine's result.

@@ -153,7 +153,13 @@ func (s *Service) record(es *execSpec, res *engine.Result, out *outcome) *store.
 		}
 		writeSnap(t, i == len(res.Tasks)-1)
 	}
-	b = append(b, `]},"snapshotNumber":"`...)
+	b = append(b, `]},`...)
+	if es.replay != nil {
+		b = append(b, `"replayInfo":`...)
+		b = append(b, mustJSON(es.replay)...)
+		b = append(b, ',')
+	}
+	b = append(b, `"snapshotNumber":"`...)
 	b = strconv.AppendInt(b, v.SnapshotNumber, 10)
 	// responseParameters are rebuilt from the last snapshot's params and
 	// these names when the execution is read: no need to store them twice.
@@ -264,7 +270,7 @@ func (s *Service) execView(e *store.Execution) (*ExecutionView, error) {
 	}
 	if d, ok := j.(*value.Object); ok {
 		doc.Set("responseParameters", responseParameters(d))
-		for _, k := range []string{"executionDetails", "snapshotNumber", "executionLog"} {
+		for _, k := range []string{"executionDetails", "snapshotNumber", "replayInfo", "executionLog"} {
 			if x, ok := d.Get(k); ok {
 				doc.Set(k, x)
 			}

@@ -42,7 +42,8 @@ type runPayload struct {
 	Mode        string `json:"mode"`
 	Depth       int    `json:"depth,omitempty"`
 	// Retry counts the earlier runs of the execution that failed.
-	Retry int `json:"retry,omitempty"`
+	Retry  int         `json:"retry,omitempty"`
+	Replay *replayInfo `json:"replay,omitempty"`
 }
 
 func (p *runPayload) key() store.IntegrationKey {
@@ -322,7 +323,7 @@ func (s *Service) specFromRecord(ctx context.Context, e *store.Execution, p *run
 		return nil, fmt.Errorf("execution %s: stored inputs: %w", e.ID, err)
 	}
 	return &execSpec{t: target{v, c.plan}, id: e.ID, trigger: e.TriggerID, requestID: e.RequestID, in: in,
-		mode: p.Mode, method: e.ExecutionMethod, parentID: e.ParentID, depth: p.Depth, created: e.CreateTime}, nil
+		mode: p.Mode, method: e.ExecutionMethod, parentID: e.ParentID, depth: p.Depth, created: e.CreateTime, replay: p.Replay}, nil
 }
 
 // decodeParamMap reads {name: ValueType} (appendParamMap's form).
@@ -403,7 +404,7 @@ func (s *Service) enqueueRuns(ctx context.Context, specs []*execSpec, runAt time
 		recs[i] = s.pendingRecord(es)
 		v := es.t.v
 		payload, err := json.Marshal(runPayload{Project: v.Key.Project, Location: v.Key.Location, Integration: v.Key.Name,
-			ID: es.id, Mode: es.mode, Depth: es.depth})
+			ID: es.id, Mode: es.mode, Depth: es.depth, Replay: es.replay})
 		if err != nil {
 			return err
 		}
