@@ -49,6 +49,7 @@ type config struct {
 	quick     bool
 	quietWait time.Duration
 	noPersist bool
+	durable   int
 	args      []string
 }
 
@@ -79,7 +80,8 @@ func parseFlags() (*config, error) {
 	fs.StringVar(&c.write, "write", "", "rewrite this Markdown report (e.g. docs/benchmarks.md)")
 	fs.DurationVar(&c.quietWait, "quiet-wait", 0, "before each run, wait up to this long for other processes to use less than 0.25 cores (0: do not wait)")
 	fs.BoolVar(&c.noPersist, "no-persistence", false, "diagnosis: publish the integration with databasePersistencePolicy DATABASE_PERSISTENCE_DISABLED (integrationd then records no executions)")
-	fs.BoolVar(&c.quick, "quick", false, "smoke run: -duration 2s -warmup 500ms (unless given)")
+	fs.BoolVar(&c.quick, "quick", false, "smoke run: -duration 2s -warmup 500ms -durable 1000 (unless given)")
+	fs.IntVar(&c.durable, "durable", 10000, "executions per phase of the durable-work benchmark (suspended, then scheduled and drained); 0 skips it")
 	fs.Usage = func() {
 		fmt.Fprintln(fs.Output(), "usage: go run ./bench [flags]   (from the module root)")
 		fs.PrintDefaults()
@@ -98,6 +100,9 @@ func parseFlags() (*config, error) {
 		}
 		if !set["warmup"] {
 			c.warmup = 500 * time.Millisecond
+		}
+		if !set["durable"] {
+			c.durable = 1000
 		}
 	}
 	for _, s := range strings.Split(*levels, ",") {
@@ -219,10 +224,19 @@ func run() error {
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
-	rep.finished, rep.loadEnd = time.Now(), loadAvg()
 	for _, s := range servers {
 		s.stop()
 	}
+	if cfg.durable > 0 {
+		logf("durable work: %d executions suspended, then %d scheduled and drained", cfg.durable, cfg.durable)
+		d, err := runDurable(ctx, integrationdBin, tmp, cfg.durable, 16)
+		if err != nil {
+			return fmt.Errorf("durable-work benchmark: %w", err)
+		}
+		logf("RSS with %d suspended: %s MiB; drained %d scheduled executions at %.0f/s", d.Suspended, mib(d.RSSSuspended), d.Scheduled, d.DrainRate)
+		rep.durable = d
+	}
+	rep.finished, rep.loadEnd = time.Now(), loadAvg()
 
 	if cfg.micro {
 		logf("running the Go micro-benchmarks")

@@ -43,6 +43,7 @@ type report struct {
 
 	micro, microCmd             string
 	profile, shares, profileCmd string
+	durable                     *durableResult
 }
 
 func describeMachine(ctx context.Context, root string) machine {
@@ -292,6 +293,9 @@ func (r *report) markdown() string {
 	w("The project's issue sets two targets: integrationd at least 30%% of the raw baseline's throughput, and p99 under 5 ms at half of integrationd's peak throughput.\n\n")
 	w("%s\n", r.verdict())
 
+	if r.durable != nil {
+		b.WriteString(r.durable.markdown())
+	}
 	if r.micro != "" {
 		w("## Go micro-benchmarks\n\n```sh\n%s\n```\n\n```\n%s```\n\n", r.microCmd, r.micro)
 		w("`BenchmarkTrivialTask*` (package bench) execute, one at a time through the API handler with persistence off, an integration of one trivial task: a one-row Data Mapping, a JavaScript task that sets one variable, and a one-field Jsonnet template. The JavaScript and Jsonnet figures minus the Data Mapping one are what those tasks add to an execution; the targets are under 50 µs for JavaScript and under 200 µs for Jsonnet.\n\n")

@@ -254,6 +254,11 @@ func loadAvg() string {
 // publishFixture creates a version of the benchmark integration from the
 // fixture file, publishes it, and checks one execution.
 func publishFixture(ctx context.Context, base string, fixture []byte) error {
+	return publishAs(ctx, base, integration, fixture)
+}
+
+// publishAs creates and publishes a version of integration name.
+func publishAs(ctx context.Context, base, name string, fixture []byte) error {
 	c := &http.Client{Timeout: 30 * time.Second}
 	post := func(path string, body []byte) (map[string]any, error) {
 		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
@@ -276,15 +281,15 @@ func publishFixture(ctx context.Context, base string, fixture []byte) error {
 		}
 		return m, nil
 	}
-	v, err := post("/v1/projects/"+project+"/locations/"+location+"/integrations/"+integration+"/versions", fixture)
+	v, err := post("/v1/projects/"+project+"/locations/"+location+"/integrations/"+name+"/versions", fixture)
 	if err != nil {
 		return fmt.Errorf("creating the version: %w", err)
 	}
-	name, _ := v["name"].(string)
-	if name == "" {
+	vname, _ := v["name"].(string)
+	if vname == "" {
 		return errors.New("creating the version: no name in the response")
 	}
-	if _, err := post("/v1/"+name+":publish", []byte("{}")); err != nil {
+	if _, err := post("/v1/"+vname+":publish", []byte("{}")); err != nil {
 		return fmt.Errorf("publishing: %w", err)
 	}
 	return nil
