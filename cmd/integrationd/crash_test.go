@@ -150,6 +150,27 @@ func TestCrashRecovery(t *testing.T) {
 		t.Fatalf("publish: %d %s %v", code, b, err)
 	}
 
+	// A suspended execution when the process dies: an integration whose
+	// Suspend task precedes a Data Mapping of the lift's result.
+	held := `{"triggerConfigs":[{"triggerId":"api_trigger/held","triggerType":"API","startTasks":[{"taskId":"1"}]}],
+	 "taskConfigs":[{"taskId":"1","task":"SuspendTask","parameters":{},"nextTasks":[{"taskId":"2"}]},
+	  {"taskId":"2","task":"FieldMappingTask","parameters":{"FieldMappingConfigTaskParameterKey":{"key":"FieldMappingConfigTaskParameterKey","value":{"jsonValue":
+	   "{\"mappedFields\":[{\"inputField\":{\"fieldType\":\"STRING_VALUE\",\"transformExpression\":{\"initialValue\":{\"referenceValue\":\"$` + "`Task_1_suspensionResult`" + `$\"}}},\"outputField\":{\"referenceKey\":\"$out$\",\"fieldType\":\"STRING_VALUE\"}}]}"}}}}],
+	 "integrationParameters":[{"key":"out","dataType":"STRING_VALUE","inputOutputType":"OUT"}]}`
+	code, b, err = d.post(loc+"held/versions", held)
+	if err != nil || code != 200 {
+		t.Fatalf("create held: %d %s %v", code, b, err)
+	}
+	heldName := regexp.MustCompile(`"name":"([^"]+)"`).FindStringSubmatch(string(b))[1]
+	if code, b, err := d.post("/v1/"+heldName+":publish", "{}"); err != nil || code != 200 {
+		t.Fatalf("publish held: %d %s %v", code, b, err)
+	}
+	code, b, err = d.post(loc+"held:execute", `{"triggerId":"api_trigger/held"}`)
+	if err != nil || code != 200 {
+		t.Fatalf("execute held: %d %s %v", code, b, err)
+	}
+	heldID := regexp.MustCompile(`"executionId":"([^"]+)"`).FindStringSubmatch(string(b))[1]
+
 	// A synchronous execution in flight when the process dies: once it has
 	// run for a second it is recorded PROCESSING.
 	go func() {
@@ -257,6 +278,42 @@ func TestCrashRecovery(t *testing.T) {
 	}
 	if n := calls.Load(); n < total {
 		t.Errorf("upstream saw %d calls for %d executions", n, total)
+	}
+
+	// The execution suspended before the crash resumes when lifted.
+	resp, err := http.Get(d2.base + loc + "held/executions/" + heldID + "/suspensions")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var sps struct{ Suspensions []struct{ Name string } }
+	err = json.NewDecoder(resp.Body).Decode(&sps)
+	resp.Body.Close()
+	if err != nil || len(sps.Suspensions) != 1 {
+		t.Fatalf("suspensions after the restart: %v %+v", err, sps)
+	}
+	if code, b, err := d2.post("/v1/"+sps.Suspensions[0].Name+":lift", `{"suspensionResult":"after the crash"}`); err != nil || code != 200 {
+		t.Fatalf("lift: %d %s %v", code, b, err)
+	}
+	for deadline := time.Now().Add(30 * time.Second); ; time.Sleep(50 * time.Millisecond) {
+		resp, err := http.Get(d2.base + loc + "held/executions/" + heldID)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var ex struct {
+			ExecutionDetails   struct{ State string }
+			ResponseParameters map[string]struct{ StringValue string }
+		}
+		err = json.NewDecoder(resp.Body).Decode(&ex)
+		resp.Body.Close()
+		if err == nil && ex.ExecutionDetails.State == "SUCCEEDED" {
+			if got := ex.ResponseParameters["out"].StringValue; got != "after the crash" {
+				t.Errorf("resumed output = %q", got)
+			}
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the suspended execution did not resume: %v %+v", err, ex)
+		}
 	}
 
 	// The synchronous execution cut by the crash ends FAILED once its
