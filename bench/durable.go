@@ -240,6 +240,6 @@ func (d *durableResult) markdown() string {
 	w("| `:schedule` calls | %d (%.0f/s) |\n", d.Scheduled, d.ScheduleRate)
 	w("| **scheduled executions drained by one process** | **%.0f/s** (%d in %s) |\n", d.DrainRate, d.Scheduled, d.Drain.Round(time.Millisecond))
 	w("| peak RSS while draining (VmHWM) | %s MiB |\n\n", mib(d.PeakDrain))
-	w("A suspended execution keeps nothing in integrationd's memory: its state lives in the database until a lift or an expiry resumes it, on whichever process claims the resume job. The RSS above, read a second after the last suspension, is the Go heap left from serving the requests (`GOGC` 200) and SQLite's page caches; it does not grow with the number of executions suspended. A drained execution is one job claimed with a lease, one run, and one commit holding its final record and the job's deletion (batched by the execution writer).\n\n")
+	w("A suspended execution keeps nothing in integrationd's memory: its state lives in the database until a lift or an expiry resumes it, on whichever process claims the resume job. The RSS above, read a second after the last suspension, is the Go heap left from serving the requests (`GOGC` 200) and SQLite's page caches (a `-quick` run, 1,000 suspended, reads about 58 MiB). A drained execution is one job claimed with a lease, one run, and one commit holding its final record and the job's deletion (batched by the execution writer).\n\n")
 	return b.String()
 }
