@@ -169,6 +169,18 @@ func int32Param(s string) int32 {
 
 // --- execute --------------------------------------------------------------
 
+// bodyInputs merges the three forms of the inputs of :execute and
+// :schedule (see service.Inputs). The fields are repeated in each body
+// rather than embedded: the lenient decoder maps snake_case keys through
+// the body's own fields.
+func bodyInputs(in map[string]*spec.ValueType, p *legacyParams, entries []service.LegacyParam) (map[string]*spec.ValueType, error) {
+	var legacy []service.LegacyParam
+	if p != nil {
+		legacy = p.Parameters
+	}
+	return service.Inputs(in, legacy, entries)
+}
+
 type executeBody struct {
 	TriggerID        string                     `json:"triggerId"`
 	InputParameters  map[string]*spec.ValueType `json:"inputParameters"`
@@ -193,11 +205,7 @@ func (s *Server) execute(w http.ResponseWriter, r *http.Request, name string) {
 	if !s.decode(w, r, &b) {
 		return
 	}
-	var legacy []service.LegacyParam
-	if b.Parameters != nil {
-		legacy = b.Parameters.Parameters
-	}
-	inputs, err := service.Inputs(b.InputParameters, legacy, b.ParameterEntries)
+	inputs, err := bodyInputs(b.InputParameters, b.Parameters, b.ParameterEntries)
 	if err != nil {
 		rpc.WriteError(w, err)
 		return
@@ -234,11 +242,7 @@ func (s *Server) schedule(w http.ResponseWriter, r *http.Request, name string) {
 	if !s.decode(w, r, &b) {
 		return
 	}
-	var legacy []service.LegacyParam
-	if b.Parameters != nil {
-		legacy = b.Parameters.Parameters
-	}
-	inputs, err := service.Inputs(b.InputParameters, legacy, b.ParameterEntries)
+	inputs, err := bodyInputs(b.InputParameters, b.Parameters, b.ParameterEntries)
 	if err != nil {
 		rpc.WriteError(w, err)
 		return

@@ -81,6 +81,12 @@ func TestSchedule(t *testing.T) {
 	if _, status, _ := errStatus(m); code != 409 || status != "ALREADY_EXISTS" {
 		t.Errorf("reused execution id: %d %v", code, m)
 	}
+	// snake_case and the legacy parameterEntries form.
+	snake := e.scheduled(t, "double", `{"trigger_id":"api_trigger/double","parameter_entries":[{"key":"n","value":{"int_value":"3"}}]}`)
+	ex = waitState(t, e, "double", snake[0], "SUCCEEDED")
+	if fmt.Sprint(ex["responseParameters"].(map[string]any)["twice"]) != "map[intValue:6]" {
+		t.Errorf("snake_case schedule: %v", ex["responseParameters"])
+	}
 	for _, bad := range []struct{ body, field string }{
 		{`{"triggerId":"api_trigger/double","scheduleTime":"tomorrow"}`, "schedule_time"},
 		{`{"scheduleTime":"2030-01-01T00:00:00Z"}`, "trigger_id"},
