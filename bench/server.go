@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -260,36 +259,15 @@ func publishFixture(ctx context.Context, base string, fixture []byte) error {
 // publishAs creates and publishes a version of integration name.
 func publishAs(ctx context.Context, base, name string, fixture []byte) error {
 	c := &http.Client{Timeout: 30 * time.Second}
-	post := func(path string, body []byte) (map[string]any, error) {
-		req, err := http.NewRequestWithContext(ctx, http.MethodPost, base+path, bytes.NewReader(body))
-		if err != nil {
-			return nil, err
-		}
-		req.Header.Set("Content-Type", "application/json")
-		resp, err := c.Do(req)
-		if err != nil {
-			return nil, err
-		}
-		defer resp.Body.Close()
-		raw, _ := io.ReadAll(resp.Body)
-		if resp.StatusCode != http.StatusOK {
-			return nil, fmt.Errorf("POST %s: HTTP %d: %s", path, resp.StatusCode, raw)
-		}
-		var m map[string]any
-		if err := json.Unmarshal(raw, &m); err != nil {
-			return nil, fmt.Errorf("POST %s: %v", path, err)
-		}
-		return m, nil
-	}
-	v, err := post("/v1/projects/"+project+"/locations/"+location+"/integrations/"+name+"/versions", fixture)
+	b, err := post(ctx, c, base+"/v1/projects/"+project+"/locations/"+location+"/integrations/"+name+"/versions", string(fixture))
 	if err != nil {
 		return fmt.Errorf("creating the version: %w", err)
 	}
-	vname, _ := v["name"].(string)
-	if vname == "" {
-		return errors.New("creating the version: no name in the response")
+	var v struct{ Name string }
+	if err := json.Unmarshal(b, &v); err != nil || v.Name == "" {
+		return fmt.Errorf("creating the version: no name in the response %s", b)
 	}
-	if _, err := post("/v1/"+vname+":publish", []byte("{}")); err != nil {
+	if _, err := post(ctx, c, base+"/v1/"+v.Name+":publish", "{}"); err != nil {
 		return fmt.Errorf("publishing: %w", err)
 	}
 	return nil
