@@ -151,3 +151,32 @@ func TestCronTriggers(t *testing.T) {
 	clock.Add(2 * time.Hour)
 	waitCount(t, c.env, "tick", 4)
 }
+
+// TestPublishSeenByOtherProcesses: a version published by one process is
+// what another process sharing the database runs, within the cache's TTL.
+func TestPublishSeenByOtherProcesses(t *testing.T) {
+	t.Parallel()
+	db := filepath.Join(t.TempDir(), "shared.db")
+	cfg := quickQueue
+	cfg.ActiveTTL = 50 * time.Millisecond
+	a := startProcess(t, db, cfg)
+	b := startProcess(t, db, cfg)
+	says := func(word string) []byte {
+		return version([]string{"api_trigger/p"}, []map[string]any{task("1", "JavaScriptTask", nil, "script",
+			sval(`function executeScript(event) { event.setParameter("word", "`+word+`"); }`))}, variable("word", "STRING_VALUE", "OUT"))
+	}
+	a.publish(t, "w", says("one"))
+	if code, m := b.execute(t, "w", `{"triggerId":"api_trigger/p"}`); code != 200 || outputs(m)["word"] != "one" {
+		t.Fatalf("b runs: %d %v", code, m)
+	}
+	a.publish(t, "w", says("two"))
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		_, m := b.execute(t, "w", `{"triggerId":"api_trigger/p"}`)
+		if outputs(m)["word"] == "two" {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("b still runs the old version: %v", m)
+		}
+	}
+}

@@ -58,6 +58,11 @@ type Config struct {
 	// Notifier emails the Approval task's requests and reminders; nil:
 	// they are logged, not sent.
 	Notifier Notifier
+	// ActiveTTL is how long the published versions of an integration are
+	// taken from memory before the store is asked again, so that a version
+	// published by another process sharing the database is used within
+	// it. Publishing in this process takes effect at once. Default: 1 s.
+	ActiveTTL time.Duration
 	// CronRefresh is how often the cron loop reloads the published cron
 	// triggers (publishing in this process reloads them at once).
 	// Default: 10 s.
@@ -111,6 +116,9 @@ func (c *Config) provision() {
 	if c.SyncRecordAfter <= 0 {
 		c.SyncRecordAfter = time.Second
 	}
+	if c.ActiveTTL <= 0 {
+		c.ActiveTTL = time.Second
+	}
 	if c.CronRefresh <= 0 {
 		c.CronRefresh = 10 * time.Second
 	}
@@ -153,6 +161,7 @@ type compiled struct {
 }
 
 type activeList struct {
+	loaded   time.Time
 	versions []*store.Version
 	plans    []*engine.Plan
 }

@@ -481,14 +481,14 @@ func (s *Service) activePlans(ctx context.Context, k store.IntegrationKey) (*act
 	s.mu.Lock()
 	a, ok := s.active[k]
 	s.mu.Unlock()
-	if ok {
+	if ok && time.Since(a.loaded) < s.cfg.ActiveTTL {
 		return a, nil
 	}
 	vs, err := s.st.ActiveVersions(ctx, k)
 	if err != nil && !errors.Is(err, store.ErrNotFound) {
 		return nil, storeErr(err, "active versions")
 	}
-	a = &activeList{}
+	a = &activeList{loaded: time.Now()}
 	for _, v := range vs {
 		c, err := s.plan(v)
 		if err != nil {
