@@ -12,6 +12,8 @@ import (
 	"testing"
 	"time"
 
+	integrations "google.golang.org/api/integrations/v1"
+
 	"github.com/integrationd/integrationd/internal/tasks"
 )
 
@@ -338,5 +340,67 @@ func TestSampleEcomOrderApproval(t *testing.T) {
 		if got != tc.statuses || n != tc.calls {
 			t.Errorf("%s: rest_call_response_status = %s, upstream calls %d", tc.state, got, n)
 		}
+	}
+}
+
+// TestDurableWorkWithGoogleClient drives :schedule and the suspensions
+// methods with Google's Go client.
+func TestDurableWorkWithGoogleClient(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, quickQueue)
+	doubler(t, e)
+	e.publish(t, "sus", suspendVersion(""))
+	e.publish(t, "ok", approvalVersion(""))
+	ctx := t.Context()
+	ints := e.c.Projects.Locations.Integrations
+
+	sched, err := ints.Schedule(parent+"/integrations/double", &integrations.GoogleCloudIntegrationsV1alphaScheduleIntegrationsRequest{
+		TriggerId:       "api_trigger/double",
+		ScheduleTime:    time.Now().UTC().Format(time.RFC3339),
+		InputParameters: map[string]integrations.GoogleCloudIntegrationsV1alphaValueType{"n": {IntValue: 6, ForceSendFields: []string{"IntValue"}}},
+		RequestId:       "client-1",
+	}).Context(ctx).Do()
+	if err != nil || len(sched.ExecutionInfoIds) != 1 {
+		t.Fatalf("Schedule: %v %+v", err, sched)
+	}
+	ex := waitState(t, e, "double", sched.ExecutionInfoIds[0], "SUCCEEDED")
+	if fmt.Sprint(ex["responseParameters"].(map[string]any)["twice"]) != "map[intValue:12]" {
+		t.Errorf("scheduled run: %v", ex["responseParameters"])
+	}
+
+	// Suspend, list and lift.
+	resp, err := ints.Execute(parent+"/integrations/sus", &integrations.GoogleCloudIntegrationsV1alphaExecuteIntegrationsRequest{TriggerId: "api_trigger/p"}).Context(ctx).Do()
+	if err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	execName := parent + "/integrations/sus/executions/" + resp.ExecutionId
+	list, err := ints.Executions.Suspensions.List(execName).Context(ctx).Do()
+	if err != nil || len(list.Suspensions) != 1 || list.Suspensions[0].State != "PENDING" || list.Suspensions[0].TaskId != "1" {
+		t.Fatalf("Suspensions.List: %v %+v", err, list)
+	}
+	lifted, err := ints.Executions.Suspensions.Lift(list.Suspensions[0].Name, &integrations.GoogleCloudIntegrationsV1alphaLiftSuspensionRequest{SuspensionResult: "Approved"}).Context(ctx).Do()
+	if err != nil || lifted.EventExecutionInfoId != resp.ExecutionId {
+		t.Fatalf("Suspensions.Lift: %v %+v", err, lifted)
+	}
+	waitState(t, e, "sus", resp.ExecutionId, "SUCCEEDED")
+
+	// Approve with resolve.
+	resp, err = ints.Execute(parent+"/integrations/ok", &integrations.GoogleCloudIntegrationsV1alphaExecuteIntegrationsRequest{TriggerId: "api_trigger/p"}).Context(ctx).Do()
+	if err != nil {
+		t.Fatalf("Execute: %v", err)
+	}
+	list, err = ints.Executions.Suspensions.List(parent + "/integrations/ok/executions/" + resp.ExecutionId).Context(ctx).Do()
+	if err != nil || len(list.Suspensions) != 1 {
+		t.Fatalf("Suspensions.List: %v %+v", err, list)
+	}
+	s := list.Suspensions[0]
+	if _, err := ints.Executions.Suspensions.Resolve(s.Name, &integrations.GoogleCloudIntegrationsV1alphaResolveSuspensionRequest{
+		Suspension: &integrations.GoogleCloudIntegrationsV1alphaSuspension{EventExecutionInfoId: resp.ExecutionId, TaskId: s.TaskId, State: "LIFTED"},
+	}).Context(ctx).Do(); err != nil {
+		t.Fatalf("Suspensions.Resolve: %v", err)
+	}
+	ex = waitState(t, e, "ok", resp.ExecutionId, "SUCCEEDED")
+	if fmt.Sprint(ex["responseParameters"].(map[string]any)["path"]) != "map[stringValue:shipped]" {
+		t.Errorf("approved run: %v", ex["responseParameters"])
 	}
 }
