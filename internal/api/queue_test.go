@@ -238,3 +238,45 @@ func TestReplay(t *testing.T) {
 		t.Errorf("async replay execution = %v", ex)
 	}
 }
+
+// TestCancelRunningSync cancels a synchronous :execute while it runs (found
+// through the list once it is recorded PROCESSING): the caller gets
+// CANCELLED and the execution ends CANCELLED.
+func TestCancelRunningSync(t *testing.T) {
+	t.Parallel()
+	upstream := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) { <-r.Context().Done() }))
+	defer upstream.Close()
+	cfg := quickQueue
+	cfg.SyncRecordAfter = 20 * time.Millisecond
+	e := start(t, nil, cfg)
+	e.publish(t, "slow", version([]string{"api_trigger/slow"}, []map[string]any{task("1", "GenericRestV2Task", nil,
+		"url", sval(upstream.URL), "httpMethod", sval("GET"), "timeout", ival(600))}))
+	type answer struct {
+		code int
+		m    map[string]any
+	}
+	done := make(chan answer, 1)
+	go func() {
+		code, m := e.execute(t, "slow", `{"triggerId":"api_trigger/slow"}`)
+		done <- answer{code, m}
+	}()
+	var id string
+	for deadline := time.Now().Add(10 * time.Second); id == ""; time.Sleep(10 * time.Millisecond) {
+		_, list := e.do(t, "GET", "/v1/"+parent+"/integrations/slow/executions", nil)
+		if es, _ := list["executions"].([]any); len(es) == 1 {
+			name := es[0].(map[string]any)["name"].(string)
+			id = name[strings.LastIndex(name, "/")+1:]
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the synchronous execution was not recorded PROCESSING")
+		}
+	}
+	if code, m := e.do(t, "POST", "/v1/"+parent+"/integrations/slow/executions/"+id+":cancel", `{}`); code != 200 {
+		t.Fatalf("cancel: %d %v", code, m)
+	}
+	a := <-done
+	if _, status, _ := errStatus(a.m); status != "CANCELLED" {
+		t.Errorf(":execute of a cancelled execution answered %d %v", a.code, a.m)
+	}
+	waitState(t, e, "slow", id, "CANCELLED")
+}

@@ -488,3 +488,72 @@ func TestForEachParallelTenThousand(t *testing.T) {
 		t.Errorf("directSubExecutions has %d entries, want the first 100", len(subs))
 	}
 }
+
+// TestAsyncSubIntegrationsDelayed: Call Integration and For Each Parallel
+// with executionStrategy ASYNC queue their children (delayed by
+// timeInMsToSchedule) and go on at once.
+func TestAsyncSubIntegrationsDelayed(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, quickQueue)
+	doubler(t, e)
+	e.publish(t, "call", version([]string{"api_trigger/p"}, []map[string]any{task("1", "SubWorkflowExecutorV2Task", nil,
+		"triggerId", sval("api_trigger/double"), "workflowName", sval("double"), "executionStrategy", sval("ASYNC"),
+		"timeInMsToSchedule", ival(400), "requestParamsMap", pmapVal("x", "n"), "executionIds", outRef("`Task_1_executionIds`"))},
+		variable("x", "INT_VALUE", "IN"), variable("`Task_1_executionIds`", "STRING_ARRAY", "OUT")))
+	code, m := e.execute(t, "call", `{"triggerId":"api_trigger/p","inputParameters":{"x":{"intValue":"2"}}}`)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	child := outputs(m)["`Task_1_executionIds`"].([]any)[0].(string)
+	if st := stateOf(t, e, "double", child); st != "PENDING" {
+		t.Errorf("delayed child right after the call: %s, want PENDING", st)
+	}
+	ex := waitState(t, e, "double", child, "SUCCEEDED")
+	if fmt.Sprint(ex["responseParameters"].(map[string]any)["twice"]) != "map[intValue:4]" {
+		t.Errorf("child outputs = %v", ex["responseParameters"])
+	}
+
+	e.publish(t, "fan", version([]string{"api_trigger/p"}, []map[string]any{task("1", "SubWorkflowScatterGatherTask", nil,
+		"triggerId", sval("api_trigger/double"), "workflowName", sval("double"), "executionStrategy", sval("ASYNC"),
+		"listToScatter", sval("$ints$"), "subworkflowInput", sval("n"), "scatterResponseJson", outRef("`Task_1_scatterResponseJson`"))},
+		variable("ints", "INT_ARRAY", "IN"), variable("`Task_1_scatterResponseJson`", "JSON_VALUE", "OUT")))
+	code, m = e.execute(t, "fan", `{"triggerId":"api_trigger/p","inputParameters":{"ints":{"intArray":{"intValues":["1","2","3"]}}}}`)
+	if code != 200 {
+		t.Fatalf("execute: %d %v", code, m)
+	}
+	resp := outputs(m)["`Task_1_scatterResponseJson`"].([]any)
+	if len(resp) != 3 {
+		t.Fatalf("scatterResponseJson = %v", resp)
+	}
+	for i, r := range resp {
+		r := r.(map[string]any)
+		ids := r["executionIds"].([]any)
+		if r["isSuccessful"] != true || len(ids) != 1 || r["scatterElement"] != float64(i+1) {
+			t.Fatalf("element %d: %v", i, r)
+		}
+		ex := waitState(t, e, "double", ids[0].(string), "SUCCEEDED")
+		if got := fmt.Sprint(ex["responseParameters"].(map[string]any)["twice"]); got != fmt.Sprintf("map[intValue:%d]", 2*(i+1)) {
+			t.Errorf("element %d: child outputs %s", i, got)
+		}
+	}
+}
+
+// TestUnsupportedTaskOnAnUntakenBranch: an unsupported task fails an
+// execution only when it is reached.
+func TestUnsupportedTaskOnAnUntakenBranch(t *testing.T) {
+	t.Parallel()
+	e := start(t, nil, service.Config{})
+	e.publish(t, "maybe", version([]string{"api_trigger/p"}, []map[string]any{
+		task("1", "JavaScriptTask", map[string]any{"nextTasks": []map[string]any{{"taskId": "2", "condition": "$go$ = true"}}},
+			"script", sval(`function executeScript(event) { event.setParameter("ran", true); }`)),
+		task("2", "GenericConnectorTask", nil),
+	}, variable("go", "BOOLEAN_VALUE", "IN"), variable("ran", "BOOLEAN_VALUE", "OUT")))
+	code, m := e.execute(t, "maybe", `{"triggerId":"api_trigger/p","inputParameters":{"go":{"booleanValue":false}}}`)
+	if code != 200 || outputs(m)["ran"] != true {
+		t.Errorf("untaken branch: %d %v", code, m)
+	}
+	code, m = e.execute(t, "maybe", `{"triggerId":"api_trigger/p","inputParameters":{"go":{"booleanValue":true}}}`)
+	if _, status, msg := errStatus(m); code != 501 || status != "UNIMPLEMENTED" || !strings.Contains(msg, "GenericConnectorTask") {
+		t.Errorf("taken branch: %d %v", code, m)
+	}
+}

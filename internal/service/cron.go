@@ -170,8 +170,8 @@ func (s *Service) cronEntries(ctx context.Context) ([]cronEntry, error) {
 // twice (a job run again after a crash) is one execution.
 func (s *Service) fireCron(ctx context.Context, j *store.Job) error {
 	var p cronPayload
-	if err := json.Unmarshal(j.Payload, &p); err != nil {
-		return fmt.Errorf("job %d: bad payload: %w", j.ID, err)
+	if err := decodePayload(j, &p); err != nil {
+		return err
 	}
 	k := store.IntegrationKey{Project: p.Project, Location: p.Location, Name: p.Integration}
 	v, err := s.st.GetVersion(ctx, k, p.VersionID)

@@ -314,19 +314,26 @@ func (s *Service) engineOptions() engine.Options {
 func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *store.Version, p *engine.Plan, in map[string]value.Value) *outcome {
 	es := &execSpec{t: target{v, p}, id: uuid.NewString(), trigger: req.TriggerID, requestID: req.RequestID, in: in,
 		mode: "SYNC", method: "POST", created: s.cfg.Now().UTC()}
+	return s.runSync(ctx, req, es, p.Persisted())
+}
+
+// runSync runs es under the synchronous timeout, where :cancel can reach
+// it, answers as :execute does, and records it: always when persist is
+// set or the run suspended (a suspended execution lives in the store until
+// it resumes), and then at once for a suspension, through the writer
+// otherwise.
+func (s *Service) runSync(ctx context.Context, req *ExecuteRequest, es *execSpec, persist bool) *outcome {
 	var w *inflightWatch
-	if p.Persisted() {
+	if persist {
 		w = s.watchSync(es)
 	}
 	runCtx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
-	res := s.run(runCtx, es)
+	res := s.runTracked(runCtx, es)
 	deadline := errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 	cancel()
 
-	out := s.respond(req, p, es.id, res, deadline)
+	out := s.respond(req, es.t.p, es.id, res, deadline)
 	if res.State == engine.StateSuspended {
-		// Saved at once, whatever the persistence policy: a suspended
-		// execution lives in the store until it resumes.
 		var done []int64
 		if j := w.stop(); j != nil && j.ID != 0 {
 			done = append(done, j.ID)
@@ -336,7 +343,7 @@ func (s *Service) runAndRecord(ctx context.Context, req *ExecuteRequest, v *stor
 		}
 		return out
 	}
-	if p.Persisted() {
+	if persist {
 		s.writer.enqueueReq(writeReq{e: s.record(es, res, out), doneJob: w.stop()})
 	}
 	return out

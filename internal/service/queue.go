@@ -202,23 +202,44 @@ func (s *Service) runJob(ctx context.Context, j *store.Job) {
 	case jobNotify:
 		err = s.notify(ctx, j)
 	default:
-		err = fmt.Errorf("unknown job kind %q", j.Kind)
-		s.finishJob(j, err)
-		return
+		err = fmt.Errorf("%w: unknown job kind %q", errBadJob, j.Kind)
 	}
-	if err == nil {
-		return
-	}
-	if ctx.Err() != nil {
+	switch {
+	case err == nil:
+	case ctx.Err() != nil:
 		// Shutting down: give the job back for the next process.
-		rctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		if rerr := s.st.ReleaseJob(rctx, j.ID, s.cfg.Now(), "interrupted by shutdown"); rerr != nil {
-			s.log.Warn("releasing job", "job", j.ID, "error", rerr)
-		}
-		return
+		s.releaseJob(j, s.cfg.Now(), "interrupted by shutdown")
+	case errors.Is(err, errBadJob) || j.Attempt >= maxJobAttempts:
+		s.finishJob(j, err)
+	default:
+		// A passing failure (the store, a lock): try again later.
+		s.log.Warn("job failed; it will run again", "job", j.ID, "kind", j.Kind, "attempt", j.Attempt, "error", err)
+		s.releaseJob(j, s.cfg.Now().Add(time.Duration(j.Attempt)*time.Second), err.Error())
 	}
-	s.finishJob(j, err)
+}
+
+// errBadJob marks a job that no rerun can fix (an unknown kind, a payload
+// that does not decode): it is dropped.
+var errBadJob = errors.New("bad job")
+
+// maxJobAttempts bounds the runs of a job that keeps failing.
+const maxJobAttempts = 20
+
+// decodePayload reads a job's payload into v.
+func decodePayload(j *store.Job, v any) error {
+	if err := json.Unmarshal(j.Payload, v); err != nil {
+		return fmt.Errorf("%w: job %d (%s): payload: %v", errBadJob, j.ID, j.Kind, err)
+	}
+	return nil
+}
+
+// releaseJob gives a held job back, due at runAt.
+func (s *Service) releaseJob(j *store.Job, runAt time.Time, why string) {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	if err := s.st.ReleaseJob(ctx, j.ID, runAt, why); err != nil {
+		s.log.Warn("releasing job", "job", j.ID, "error", err)
+	}
 }
 
 // finishJob drops a job that failed in a way a rerun cannot fix.
@@ -244,8 +265,8 @@ func terminal(state string) bool {
 // commit together.
 func (s *Service) runPending(ctx context.Context, j *store.Job) error {
 	var p runPayload
-	if err := json.Unmarshal(j.Payload, &p); err != nil {
-		return fmt.Errorf("job %d: bad payload: %w", j.ID, err)
+	if err := decodePayload(j, &p); err != nil {
+		return err
 	}
 	e, err := s.st.GetExecution(ctx, p.key(), p.ID)
 	if errors.Is(err, store.ErrNotFound) {
@@ -296,8 +317,8 @@ func (s *Service) runPending(ctx context.Context, j *store.Job) error {
 // timeout: the process that ran it stopped before recording its end.
 func (s *Service) reap(ctx context.Context, j *store.Job) error {
 	var p runPayload
-	if err := json.Unmarshal(j.Payload, &p); err != nil {
-		return fmt.Errorf("job %d: bad payload: %w", j.ID, err)
+	if err := decodePayload(j, &p); err != nil {
+		return err
 	}
 	e, err := s.st.GetExecution(ctx, p.key(), p.ID)
 	if err != nil || terminal(e.State) {

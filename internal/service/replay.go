@@ -3,12 +3,10 @@ package service
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"strings"
 
 	"github.com/google/uuid"
 
-	"github.com/integrationd/integrationd/internal/engine"
 	"github.com/integrationd/integrationd/internal/rpc"
 	"github.com/integrationd/integrationd/internal/store"
 )
@@ -68,20 +66,7 @@ func (s *Service) Replay(ctx context.Context, k store.IntegrationKey, id, reason
 		}
 		return &ReplayResponse{ExecutionID: es.id, ReplayedExecutionID: id}, nil
 	}
-	runCtx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
-	res := s.runTracked(runCtx, es)
-	deadline := errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
-	cancel()
-	req := &ExecuteRequest{Key: k, TriggerID: es.trigger}
-	out := s.respond(req, es.t.p, es.id, res, deadline)
-	if res.State == engine.StateSuspended {
-		if err := s.saveSuspended(ctx, es, res, out, nil); err != nil {
-			return nil, err
-		}
-	} else {
-		s.writer.enqueue(s.record(es, res, out))
-	}
-	r, err := out.result()
+	r, err := s.runSync(ctx, &ExecuteRequest{Key: k, TriggerID: es.trigger}, es, true).result()
 	if err != nil {
 		return nil, err
 	}

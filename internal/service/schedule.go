@@ -129,19 +129,7 @@ func (s *Service) resumeOnHold(ctx context.Context, req *ExecuteRequest) (*Execu
 	if req.TriggerID != "" && req.TriggerID != es.trigger {
 		return nil, rpc.InvalidArgument("trigger_id", "execution %s was scheduled for trigger %s, not %s", req.ExecutionID, es.trigger, req.TriggerID)
 	}
-	runCtx, cancel := context.WithTimeout(ctx, s.cfg.SyncTimeout)
-	res := s.runTracked(runCtx, es)
-	deadline := errors.Is(runCtx.Err(), context.DeadlineExceeded) && ctx.Err() == nil
-	cancel()
-	out := s.respond(req, es.t.p, es.id, res, deadline)
-	if res.State == engine.StateSuspended {
-		if err := s.saveSuspended(ctx, es, res, out, nil); err != nil {
-			return nil, err
-		}
-		return out.result()
-	}
-	s.writer.enqueue(s.record(es, res, out))
-	return out.result()
+	return s.runSync(ctx, req, es, true).result()
 }
 
 // CancelExecution cancels a PENDING, running or SUSPENDED execution: it

@@ -197,6 +197,13 @@ func (s *Service) AuthConfigs() *AuthConfigs { return s.authConfigs }
 // it once the API no longer accepts requests.
 func (s *Service) Close(ctx context.Context) error {
 	s.queue.stop(ctx)
+	if ctx.Err() != nil {
+		// The running jobs used up the deadline; the records of the work
+		// that did finish still get a short while to reach the store.
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+	}
 	return s.writer.close(ctx)
 }
 

@@ -307,8 +307,8 @@ func lift(sp *store.Suspension, d *suspDoc) engine.Lift {
 // execution no longer SUSPENDED is left alone.
 func (s *Service) resume(ctx context.Context, j *store.Job) error {
 	var ref suspRef
-	if err := json.Unmarshal(j.Payload, &ref); err != nil {
-		return fmt.Errorf("job %d: bad payload: %w", j.ID, err)
+	if err := decodePayload(j, &ref); err != nil {
+		return err
 	}
 	k := ref.key()
 	done := &store.Change{DoneJobs: []int64{j.ID}}
@@ -409,8 +409,8 @@ func (s *Service) failSuspended(ctx context.Context, e *store.Execution, cause e
 // expire settles a suspension whose expiry (or timer) has come.
 func (s *Service) expire(ctx context.Context, j *store.Job) error {
 	var ref suspRef
-	if err := json.Unmarshal(j.Payload, &ref); err != nil {
-		return fmt.Errorf("job %d: bad payload: %w", j.ID, err)
+	if err := decodePayload(j, &ref); err != nil {
+		return err
 	}
 	sp, err := s.st.GetSuspension(ctx, ref.key(), ref.Execution, ref.Suspension)
 	if err != nil || sp.State != suspPending {
@@ -442,8 +442,8 @@ func (s *Service) expire(ctx context.Context, j *store.Job) error {
 // notify emails the approvers of a pending approval (request or reminder).
 func (s *Service) notify(ctx context.Context, j *store.Job) error {
 	var ref suspRef
-	if err := json.Unmarshal(j.Payload, &ref); err != nil {
-		return fmt.Errorf("job %d: bad payload: %w", j.ID, err)
+	if err := decodePayload(j, &ref); err != nil {
+		return err
 	}
 	done := &store.Change{DoneJobs: []int64{j.ID}}
 	sp, err := s.st.GetSuspension(ctx, ref.key(), ref.Execution, ref.Suspension)
@@ -474,7 +474,7 @@ func (s *Service) notify(ctx context.Context, j *store.Job) error {
 	}
 	if err := s.cfg.Notifier.Notify(ctx, d.Request.Emails, subject, b.String()); err != nil {
 		if j.Attempt < 5 {
-			return s.st.ReleaseJob(ctx, j.ID, s.cfg.Now().Add(time.Duration(j.Attempt)*time.Minute), err.Error())
+			return fmt.Errorf("approval email: %w", err) // the queue runs the job again
 		}
 		s.log.Error("approval email not sent", "execution_id", sp.ExecutionID, "suspension", sp.ID, "error", err)
 	}
