@@ -330,8 +330,10 @@ func (s *Service) GetExecution(ctx context.Context, k store.IntegrationKey, id s
 	if err != nil {
 		return nil, err
 	}
-	if err := s.writer.flush(ctx); err != nil {
-		return nil, err
+	if s.writer.hasChildren(id) {
+		if err := s.writer.flush(ctx); err != nil {
+			return nil, err
+		}
 	}
 	subs, _, err := s.st.ListExecutions(ctx, store.ExecutionQuery{
 		Key: store.IntegrationKey{Project: k.Project, Location: k.Location, Name: "-"}, ParentID: id, Limit: maxSubExecutions})

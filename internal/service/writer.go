@@ -70,6 +70,18 @@ func (w *writer) get(id string) (*store.Execution, bool) {
 	return e, ok
 }
 
+// hasChildren reports whether a record not yet written has parent id.
+func (w *writer) hasChildren(id string) bool {
+	w.mu.RLock()
+	defer w.mu.RUnlock()
+	for _, e := range w.pending {
+		if e.ParentID == id {
+			return true
+		}
+	}
+	return false
+}
+
 // findRequest returns a pending record of k with this request id.
 func (w *writer) findRequest(k store.IntegrationKey, requestID string) (*store.Execution, bool) {
 	w.mu.RLock()
