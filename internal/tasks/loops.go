@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/integrationd/integrationd/internal/engine"
@@ -443,8 +444,7 @@ func (t *scatter) run(ctx context.Context, n int, call func(int), results []scat
 	workers := min(t.max, n)
 	next := make(chan int)
 	var wg sync.WaitGroup
-	var mu sync.Mutex
-	stop := false
+	var stop atomic.Bool
 	for range workers {
 		wg.Add(1)
 		go func() {
@@ -452,20 +452,12 @@ func (t *scatter) run(ctx context.Context, n int, call func(int), results []scat
 			for i := range next {
 				call(i)
 				if results[i].err != nil && !t.ignore {
-					mu.Lock()
-					stop = true
-					mu.Unlock()
+					stop.Store(true)
 				}
 			}
 		}()
 	}
-	for i := 0; i < n; i++ {
-		mu.Lock()
-		s := stop
-		mu.Unlock()
-		if s || ctx.Err() != nil {
-			break
-		}
+	for i := 0; i < n && !stop.Load() && ctx.Err() == nil; i++ {
 		next <- i
 	}
 	close(next)
